@@ -1,0 +1,88 @@
+/*
+ * app — see app.h.
+ */
+#include "common/app.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/migrate.h"
+#include "common/sig.h"
+
+void fr_app_print_help(const struct fr_app *app, FILE *f)
+{
+    fprintf(f, "Usage: %s %s\n\n%s\n\n", app->program, app->usage, app->summary);
+    fr_config_usage(f, app->opts, app->nopts);
+    if (app->epilog)
+        fprintf(f, "\n%s", app->epilog);
+    fprintf(f, "\nDurations are written 500ms, 90s, 15m, 6h or 7d. Exit status: 0 success, "
+               "1 runtime failure, 2 bad usage or configuration.\n");
+}
+
+static void set_worker_id(struct fr_app *app)
+{
+    char host[64] = "host";
+
+    if (app->common->worker_id && *app->common->worker_id) {
+        fr_strlcpy(app->worker_id, app->common->worker_id, sizeof(app->worker_id));
+        return;
+    }
+    gethostname(host, sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    snprintf(app->worker_id, sizeof(app->worker_id), "%s-%ld", host, (long)getpid());
+}
+
+void fr_app_init(struct fr_app *app, int argc, char **argv, int *first_arg)
+{
+    struct fr_error err = {0};
+    const char *key = getenv("KEEPA_API_KEY");
+    int rc;
+
+    /* Register secrets before anything can be logged, even a usage error. */
+    fr_log_add_secret(key);
+    fr_log_init(app->program, FR_LOG_INFO, FR_LOG_AUTO);
+    rc = fr_config_parse(app->opts, app->nopts, app->cfg, argc, argv, first_arg, &err);
+    if (rc == FR_CONFIG_HELP) {
+        fr_app_print_help(app, stdout);
+        exit(0);
+    }
+    if (rc == FR_CONFIG_VERSION) {
+        printf("%s %s\n", app->program, FRESHET_VERSION);
+        exit(0);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", app->program, err.msg);
+        exit(2);
+    }
+    fr_log_init(app->program, app->common->log_level, app->common->log_format);
+    set_worker_id(app);
+    fr_log_set_global("worker", app->worker_id);
+    fr_log_set_global("source", app->common->source);
+}
+
+void fr_app_connect(struct fr_app *app, struct fr_redis *r, struct fr_db *db, int check_schema)
+{
+    struct fr_error err = {0};
+    int64_t timeout = app->common->connect_timeout_ms;
+    const volatile int *stop = (const volatile int *)&fr_sig_stop_requested;
+
+    if (r != NULL) {
+        if (fr_redis_init(r, app->common->redis_url, timeout, 5000, &err) != 0 ||
+            fr_redis_connect_wait(r, timeout, stop, &err) != 0) {
+            log_error("%s", err.msg);
+            exit(fr_err_exit_status(err.code));
+        }
+        fr_redis_warn_policy(r);
+    }
+    if (db != NULL) {
+        if (fr_db_init(db, app->common->database_url, app->program, timeout, &err) != 0 ||
+            fr_db_connect_wait(db, timeout, stop, &err) != 0 ||
+            (check_schema && fr_migrate_check(db, &err) != 0)) {
+            log_error("%s", err.msg);
+            exit(fr_err_exit_status(err.code));
+        }
+    }
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# run.sh BIN BUILD [SUITE...] — runs freshet's test suites and ends with one line
+# "N passed, N failed" (the sum over every suite) so CI and people read one verdict.
+#
+# Suites: unit (Criterion, no services), harness (the service harness's own checks),
+# fake (the fake Keepa's protocol checks), integration (Criterion against a private
+# Redis + PostgreSQL), system (real binaries as processes, tests/system/*.sh), chaos.
+# Default: all but chaos unless FRESHET_CHAOS=1. Each suite's own summary is printed.
+# Exit status: 0 when nothing failed, 1 otherwise.
+set -u
+BIN=${1:?usage: run.sh BIN BUILD [SUITE...]}
+BUILD=${2:?usage: run.sh BIN BUILD [SUITE...]}
+shift 2
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$(pwd)
+BIN=$(cd "$BIN" && pwd)
+BUILD=$(cd "$BUILD" && pwd)
+export FRESHET_BIN=$BIN FRESHET_BUILD=$BUILD FRESHET_ROOT=$ROOT
+suites=("$@")
+if [ ${#suites[@]} -eq 0 ]; then
+    suites=(unit harness fake integration system)
+    [ "${FRESHET_CHAOS:-0}" = 1 ] && suites+=(chaos)
+fi
+
+passed=0
+failed=0
+log=$(mktemp "${TMPDIR:-/tmp}/freshet-run.XXXXXX")
+trap 'rm -f "$log"' EXIT
+
+# Adds a Criterion run's counts (its "Synthesis" line) to the totals.
+count_criterion() {
+    local line t p
+    line=$(grep -a 'Synthesis: Tested:' "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "run.sh: $1 printed no Criterion summary (crashed?)"
+        failed=$((failed + 1))
+        return
+    fi
+    t=$(echo "$line" | sed 's/.*Tested: \([0-9]*\).*/\1/')
+    p=$(echo "$line" | sed 's/.*Passing: \([0-9]*\).*/\1/')
+    passed=$((passed + p))
+    failed=$((failed + t - p))
+}
+
+# Adds a script's closing "N passed, N failed" line to the totals.
+count_plain() {
+    local line rc=$2
+    line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "run.sh: $1 printed no 'N passed, N failed' line (exit $rc)"
+        failed=$((failed + 1))
+        return
+    fi
+    passed=$((passed + $(echo "$line" | awk '{print $1}')))
+    failed=$((failed + $(echo "$line" | awk '{print $3}')))
+    if [ "$rc" -ne 0 ] && [ "$(echo "$line" | awk '{print $3}')" -eq 0 ]; then
+        echo "run.sh: $1 exited $rc although it reported no failure"
+        failed=$((failed + 1))
+    fi
+}
+
+run_logged() {
+    "$@" 2>&1 | tee "$log"
+    return "${PIPESTATUS[0]}"
+}
+
+banner() { printf '\n=== %s ===\n' "$1"; }
+
+for suite in "${suites[@]}"; do
+    case "$suite" in
+    unit)
+        banner "unit tests"
+        run_logged "$BUILD/tests/unit-tests" --jobs 2
+        count_criterion unit
+        ;;
+    harness)
+        banner "service harness self-test"
+        run_logged bash tests/harness/selftest.sh
+        count_plain harness $?
+        ;;
+    fake)
+        banner "fake Keepa protocol checks"
+        run_logged bash tests/fakes/keepa/selftest.sh "$BIN/freshet-fake-keepa"
+        count_plain fake $?
+        ;;
+    integration)
+        banner "integration tests (real Redis and PostgreSQL)"
+        run_logged bash tests/harness/with-services.sh "$BUILD/tests/integration-tests" --jobs 1
+        count_criterion integration
+        ;;
+    system | chaos)
+        for t in tests/"$suite"/*.sh; do
+            [ -e "$t" ] || continue
+            banner "$suite: $(basename "$t" .sh)"
+            run_logged bash tests/harness/with-services.sh bash "$t"
+            count_plain "$t" $?
+        done
+        ;;
+    *)
+        echo "run.sh: unknown suite '$suite'"
+        failed=$((failed + 1))
+        ;;
+    esac
+done
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# lib.sh — what system tests share: assertions that count, helpers to run the real
+# binaries and the fake Keepa as processes, wait for conditions, and query the
+# harness's PostgreSQL and Redis. Sourced by tests/system/*.sh, which run under
+# tests/harness/with-services.sh (FRESHET_TEST_* set) from the repository root.
+# Every background process a test starts is killed when the test exits.
+
+set -u
+: "${FRESHET_BIN:=$(pwd)/bin}"
+: "${FRESHET_TEST_DATABASE_URL:?run under tests/harness/with-services.sh}"
+export DATABASE_URL=$FRESHET_TEST_DATABASE_URL REDIS_URL=$FRESHET_TEST_REDIS_URL
+export FRESHET_LOG_FORMAT=${FRESHET_LOG_FORMAT:-json} FRESHET_ADMIN_ADDR=${FRESHET_ADMIN_ADDR:-off}
+T_PASSED=0
+T_FAILED=0
+T_PIDS=()
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/freshet-sys.XXXXXX")
+
+t_cleanup() {
+    local p
+    for p in "${T_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${T_PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    rm -rf "$T_DIR"
+}
+trap t_cleanup EXIT
+
+pass() { T_PASSED=$((T_PASSED + 1)); echo "ok - $1"; }
+fail() { T_FAILED=$((T_FAILED + 1)); echo "not ok - $1"; [ $# -gt 1 ] && echo "#   $2"; }
+
+# check NAME CMD...: passes when CMD exits 0.
+check() {
+    local name=$1
+    shift
+    if "$@" >"$T_DIR/check.out" 2>&1; then pass "$name"; else
+        fail "$name" "$(tail -n 5 "$T_DIR/check.out" | tr '\n' ' ')"
+    fi
+}
+
+# expect_eq NAME WANT GOT
+expect_eq() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want '$2', got '$3'"; fi
+}
+
+# expect_match NAME REGEX TEXT
+expect_match() {
+    if printf '%s' "$3" | grep -qE -- "$2"; then pass "$1"; else
+        fail "$1" "'$(printf '%s' "$3" | head -c 300)' does not match /$2/"
+    fi
+}
+
+# expect_le NAME A B: integer A <= B
+expect_le() {
+    if [ "$2" -le "$3" ]; then pass "$1 ($2 <= $3)"; else fail "$1" "$2 > $3"; fi
+}
+
+finish() {
+    echo "$T_PASSED passed, $T_FAILED failed"
+    [ "$T_FAILED" -eq 0 ]
+}
+
+sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
+rcli() { redis-cli -u "$REDIS_URL" --no-auth-warning "$@"; }
+
+# fresh_db NAME: creates a database and points DATABASE_URL at it.
+fresh_db() {
+    sql "CREATE DATABASE $1" >/dev/null
+    DATABASE_URL="${FRESHET_TEST_DATABASE_URL%/*}/$1"
+    export DATABASE_URL
+}
+
+# start_bg NAME CMD...: runs CMD in the background, output in $T_DIR/NAME.log;
+# the pid is in T_LAST_PID and is killed at exit.
+start_bg() {
+    local name=$1
+    shift
+    "$@" >"$T_DIR/$name.log" 2>&1 &
+    T_LAST_PID=$!
+    T_PIDS+=("$T_LAST_PID")
+}
+
+# start_fake ARGS...: starts freshet-fake-keepa on a free port; sets KEEPA_BASE_URL,
+# KEEPA_API_KEY and FAKE_URL.
+start_fake() {
+    local pf=$T_DIR/fake.port
+    rm -f "$pf"
+    start_bg fake "$FRESHET_BIN/freshet-fake-keepa" --listen 127.0.0.1:0 --port-file "$pf" "$@"
+    FAKE_PID=$T_LAST_PID
+    for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
+    [ -s "$pf" ] || { echo "fake keepa did not start:"; cat "$T_DIR/fake.log"; return 1; }
+    FAKE_URL="http://127.0.0.1:$(cat "$pf")"
+    export KEEPA_BASE_URL=$FAKE_URL KEEPA_API_KEY=${KEEPA_API_KEY:-test}
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds; 1 on time-out.
+wait_for() {
+    local deadline=$(( $(date +%s) + $1 ))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -ge "$deadline" ] && return 1
+        sleep 0.2
+    done
+}

@@ -1,0 +1,201 @@
+/*
+ * Unit tests: backoff with jitter, buffers with caps, JSON helpers, log format and
+ * secret masking, error context rules.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/backoff.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
+
+Test(backoff, ceiling_doubles_and_caps)
+{
+    cr_assert_eq(fr_backoff_ceiling(100, 5000, 0), 100);
+    cr_assert_eq(fr_backoff_ceiling(100, 5000, 1), 200);
+    cr_assert_eq(fr_backoff_ceiling(100, 5000, 5), 3200);
+    cr_assert_eq(fr_backoff_ceiling(100, 5000, 6), 5000);
+    cr_assert_eq(fr_backoff_ceiling(100, 5000, 1000), 5000);
+}
+
+Test(backoff, full_jitter_stays_in_range_and_spreads)
+{
+    uint64_t rng = 42;
+    int64_t lo = 1 << 30, hi = -1;
+
+    for (int i = 0; i < 10000; i++) {
+        int64_t d = fr_backoff_delay(100, 5000, 4, &rng);
+        cr_assert(d >= 0 && d <= 1600, "delay %lld out of [0,1600]", (long long)d);
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+    }
+    cr_assert(lo < 100 && hi > 1500, "jitter does not spread: %lld..%lld", (long long)lo,
+              (long long)hi);
+}
+
+Test(backoff, seeded_is_repeatable_and_reset_restarts)
+{
+    struct fr_backoff a, b;
+
+    fr_backoff_init(&a, 10, 1000, 7);
+    fr_backoff_init(&b, 10, 1000, 7);
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(fr_backoff_next(&a), fr_backoff_next(&b));
+    cr_assert_eq(a.attempt, 20);
+    fr_backoff_reset(&a);
+    cr_assert_eq(a.attempt, 0);
+    cr_assert(fr_backoff_next(&a) <= 10);
+}
+
+Test(buf, grows_and_refuses_past_max)
+{
+    struct fr_buf b;
+
+    fr_buf_init(&b, 10);
+    cr_assert_eq(fr_buf_puts(&b, "hello"), 0);
+    cr_assert_eq(fr_buf_printf(&b, "%d", 12345), 0);
+    cr_assert_str_eq(fr_buf_str(&b), "hello12345");
+    cr_assert_eq(fr_buf_putc(&b, 'x'), FR_ERR_LIMIT);
+    cr_assert_str_eq(fr_buf_str(&b), "hello12345", "content unchanged after refusal");
+    fr_buf_release(&b);
+    cr_assert_str_eq(fr_buf_str(&b), "");
+}
+
+Test(buf, json_string_escaping)
+{
+    struct fr_buf b;
+
+    fr_buf_init(&b, 0);
+    fr_buf_put_json_str(&b, "a\"b\\c\n\x01é");
+    cr_assert_str_eq(fr_buf_str(&b), "\"a\\\"b\\\\c\\u000a\\u0001é\"");
+    fr_buf_release(&b);
+}
+
+Test(json, typed_getters_name_the_field)
+{
+    json_t *v;
+    const char *s;
+    int64_t i;
+    json_t *arr;
+    struct fr_error err = {0};
+    const char *doc = "{\"asin\":\"B000000001\",\"n\":3,\"title\":5,\"csv\":[1,2]}";
+
+    cr_assert_eq(fr_json_parse(doc, strlen(doc), &v, NULL), 0);
+    cr_assert_eq(fr_json_get_str(v, "asin", &s, NULL), 0);
+    cr_assert_str_eq(s, "B000000001");
+    cr_assert_eq(fr_json_get_int(v, "n", &i, NULL), 0);
+    cr_assert_eq(i, 3);
+    cr_assert_eq(fr_json_get_array(v, "csv", &arr, NULL), 0);
+    cr_assert_eq(json_array_size(arr), 2);
+    cr_assert_eq(fr_json_get_str(v, "title", &s, &err), FR_ERR_DATA);
+    cr_assert_str_eq(err.msg, "field 'title' must be a string");
+    fr_error_clear(&err);
+    cr_assert_eq(fr_json_get_int(v, "missing", &i, &err), FR_ERR_NOTFOUND);
+    cr_assert_str_eq(err.msg, "missing field 'missing'");
+    cr_assert_str_eq(fr_json_str_or(v, "title", "dflt"), "dflt");
+    cr_assert_eq(fr_json_int_or(v, "asin", -2), -2);
+    json_decref(v);
+}
+
+Test(json, parse_errors_and_duplicates)
+{
+    json_t *v = NULL;
+    struct fr_error err = {0};
+
+    cr_assert_eq(fr_json_parse("{\"a\":", 5, &v, &err), FR_ERR_DATA);
+    cr_assert(strstr(err.msg, "invalid json") != NULL);
+    cr_assert_null(v);
+    cr_assert_eq(fr_json_parse("{\"a\":1,\"a\":2}", 13, &v, NULL), FR_ERR_DATA);
+}
+
+Test(json, canonical_hash_ignores_key_order)
+{
+    json_t *a, *b, *c;
+    char ha[17], hb[17], hc[17];
+
+    fr_json_parse("{\"x\":1,\"y\":[1,2]}", 17, &a, NULL);
+    fr_json_parse("{\"y\":[1,2],\"x\":1}", 17, &b, NULL);
+    fr_json_parse("{\"y\":[2,1],\"x\":1}", 17, &c, NULL);
+    fr_json_hash(a, ha, NULL);
+    fr_json_hash(b, hb, NULL);
+    fr_json_hash(c, hc, NULL);
+    cr_assert_str_eq(ha, hb);
+    cr_assert_str_neq(ha, hc);
+    cr_assert_eq(strlen(ha), 16);
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+}
+
+Test(err, first_error_wins_and_prefix)
+{
+    struct fr_error err = {0};
+
+    cr_assert_eq(fr_error_set(&err, FR_ERR_IO, "connect to '%s': refused", "h:1"), FR_ERR_IO);
+    fr_error_set(&err, FR_ERR_USAGE, "later");
+    cr_assert_eq(err.code, FR_ERR_IO);
+    fr_error_prefix(&err, "start-up");
+    cr_assert_str_eq(err.msg, "start-up: connect to 'h:1': refused");
+    cr_assert_eq(fr_err_exit_status(FR_ERR_USAGE), 2);
+    cr_assert_eq(fr_err_exit_status(FR_ERR_IO), 1);
+    cr_assert_eq(fr_err_exit_status(0), 0);
+    cr_assert_eq(fr_error_set(NULL, FR_ERR_IO, "x"), FR_ERR_IO);
+}
+
+static char *capture_log(int format, void (*emit)(void))
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    fr_log_init("freshet-test", FR_LOG_INFO, format);
+    fr_log_set_stream(f);
+    emit();
+    fr_log_set_stream(NULL);
+    fclose(f);
+    fr_log_reset();
+    return text;
+}
+
+static void emit_secret(void)
+{
+    fr_log_add_secret("KEEPA-SECRET-123");
+    fr_log_set_global("worker", "w1");
+    log_info_kv(FR_KV("url", "https://api/x?key=KEEPA-SECRET-123", "id", "B0"), "got %s",
+                "KEEPA-SECRET-123");
+    log_debug("hidden debug line");
+}
+
+Test(log, json_lines_mask_secrets)
+{
+    char *out = capture_log(FR_LOG_JSON, emit_secret);
+    json_t *v;
+
+    cr_assert(strstr(out, "KEEPA-SECRET-123") == NULL, "secret leaked: %s", out);
+    cr_assert(strstr(out, "hidden debug") == NULL, "debug printed at info level");
+    cr_assert_eq(fr_json_parse(out, strlen(out), &v, NULL), 0, "not one json object: %s", out);
+    cr_assert_str_eq(fr_json_str_or(v, "level", ""), "info");
+    cr_assert_str_eq(fr_json_str_or(v, "program", ""), "freshet-test");
+    cr_assert_str_eq(fr_json_str_or(v, "worker", ""), "w1");
+    cr_assert_str_eq(fr_json_str_or(v, "id", ""), "B0");
+    cr_assert_not_null(json_object_get(v, "ts"));
+    json_decref(v);
+    free(out);
+}
+
+static void emit_text(void)
+{
+    log_warn_kv(FR_KV("addr", "h:1", "why", "two words"), "redis down");
+}
+
+Test(log, text_format)
+{
+    char *out = capture_log(FR_LOG_TEXT, emit_text);
+
+    cr_assert(strstr(out, " warn  freshet-test: redis down addr=h:1 why=\"two words\"\n") !=
+                  NULL, "%s", out);
+    free(out);
+}
