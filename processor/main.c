@@ -1,82 +1,201 @@
 /*
- * freshet-processor — enrichment: reliable batch pop, batched detail fetch (Keepa
- * /product), normalize, upsert, history snapshot, active.
- *
- * This is the start-up skeleton: configuration, connections and the event loop; the
- * enrichment itself arrives with the pipeline.
+ * freshet-processor — enrichment: claims batches of queued ids, fetches their details
+ * (Keepa /product, up to 100 ids a request, many requests in flight on one libevent
+ * loop), normalizes and validates them, and writes payload, history and `active` in
+ * one statement per batch. Retries with backoff; dead-letters after the last attempt.
  */
-#include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "common/app.h"
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/sig.h"
-#include "common/sources/keepa_opts.h"
+#include "processor/proc.h"
 
-struct proc_config {
-    struct fr_common_config common;
-    struct fr_keepa_config keepa;
-    const char *admin_addr;
-    int64_t batch;
-    int64_t concurrency;
-    int64_t max_attempts;
-    int64_t grace_ms;
-    int once;
-};
+#define C(field) offsetof(struct proc_config, field)
 
 static const struct fr_opt opts[] = {
     FR_COMMON_OPTS(struct proc_config),
     FR_KEEPA_OPTS(struct proc_config),
-    {"FRESHET_ADMIN_ADDR", "admin-addr", FR_OPT_ADDR, "127.0.0.1:9102", 0, 0,
-     offsetof(struct proc_config, admin_addr), "admin HTTP address (/metrics, /healthz), or off"},
-    {"FRESHET_BATCH", "batch", FR_OPT_INT, "100", 1, 100, offsetof(struct proc_config, batch),
-     "ids per upstream request"},
-    {"FRESHET_CONCURRENCY", "concurrency", FR_OPT_INT, "64", 1, 1024,
-     offsetof(struct proc_config, concurrency), "upstream requests in flight"},
-    {"FRESHET_MAX_ATTEMPTS", "max-attempts", FR_OPT_INT, "5", 1, 100,
-     offsetof(struct proc_config, max_attempts), "tries before an item becomes failed"},
-    {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000,
-     offsetof(struct proc_config, grace_ms), "how long SIGTERM may take"},
-    {"FRESHET_ONCE", "once", FR_OPT_FLAG, "false", 0, 0, offsetof(struct proc_config, once),
-     "run one pass and exit (cron style)"},
+    {"FRESHET_ADMIN_ADDR", "admin-addr", FR_OPT_ADDR, "127.0.0.1:9102", 0, 0, C(admin_addr),
+     "admin HTTP address (/metrics, /healthz, /readyz), or off"},
+    {"FRESHET_BATCH", "batch", FR_OPT_INT, "100", 1, 100, C(batch), "ids per upstream request"},
+    {"FRESHET_CONCURRENCY", "concurrency", FR_OPT_INT, "64", 1, 1024, C(concurrency),
+     "upstream requests in flight"},
+    {"FRESHET_MAX_ATTEMPTS", "max-attempts", FR_OPT_INT, "5", 1, 100, C(max_attempts),
+     "tries before an item becomes failed"},
+    {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000, C(grace_ms),
+     "how long SIGTERM may take"},
+    {"FRESHET_LEASE", "lease", FR_OPT_DURATION, "2m", 1000, 86400000, C(lease_ms),
+     "how long a claim on an item lasts (must exceed the request time limit)"},
+    {"FRESHET_DEDUPE_WINDOW", "dedupe-window", FR_OPT_DURATION, "10m", 0, 86400000,
+     C(dedupe_ms), "an id fetched within this is not fetched again when queued twice"},
+    {"FRESHET_IDLE_POLL", "idle-poll", FR_OPT_DURATION, "200ms", 10, 60000, C(idle_ms),
+     "how often an empty queue is looked at again"},
+    {"FRESHET_HEARTBEAT", "heartbeat", FR_OPT_DURATION, "5s", 100, 600000, C(heartbeat_ms),
+     "heartbeat period; work of a worker silent for 3 periods is requeued"},
+    {"FRESHET_RETRY_BASE", "retry-base", FR_OPT_DURATION, "2s", 1, 86400000, C(retry_base_ms),
+     "first retry delay (doubles per attempt, full jitter)"},
+    {"FRESHET_RETRY_CAP", "retry-cap", FR_OPT_DURATION, "10m", 1, 86400000, C(retry_cap_ms),
+     "longest retry delay"},
+    {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,
+     C(token_period_ms), "upstream token refill period (Keepa: one minute)"},
+    {"FRESHET_REFRESH_MIN", "refresh-min", FR_OPT_DURATION, "15m", 1000, 31536000000,
+     C(refresh_min_ms), "shortest adaptive refresh interval"},
+    {"FRESHET_REFRESH_MAX", "refresh-max", FR_OPT_DURATION, "7d", 1000, 31536000000,
+     C(refresh_max_ms), "longest adaptive refresh interval"},
+    {"FRESHET_REFRESH_INC_RATE", "refresh-inc-rate", FR_OPT_DOUBLE, "0.4", 0, 1, C(inc_rate),
+     "interval growth after a refresh that found no change"},
+    {"FRESHET_REFRESH_DEC_RATE", "refresh-dec-rate", FR_OPT_DOUBLE, "0.2", 0, 1, C(dec_rate),
+     "interval shrink after a refresh that found a change"},
+    {"FRESHET_SELLERS", "sellers", FR_OPT_BOOL, "true", 0, 0, C(sellers),
+     "look up buy-box sellers (cached in Redis)"},
+    {"FRESHET_SELLER_TTL", "seller-ttl", FR_OPT_DURATION, "1d", 1000, 31536000000,
+     C(seller_ttl_ms), "how long a looked-up seller is cached"},
+    {"FRESHET_ONCE", "once", FR_OPT_FLAG, "false", 0, 0, C(once),
+     "process until the queue is empty, then exit"},
 };
+
+static void heartbeat(struct proc *p)
+{
+    char info[256];
+    struct fr_error err = {0};
+
+    snprintf(info, sizeof(info), "{\"program\":\"freshet-processor\",\"in_flight\":%d}",
+             p->in_flight);
+    if (fr_queue_heartbeat(&p->queue, 3 * p->cfg->heartbeat_ms, info, &err) != 0)
+        log_warn("heartbeat failed: %s", err.msg);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct proc *p = arg;
+    int64_t waiting = 0;
+
+    (void)fd;
+    (void)what;
+    heartbeat(p);
+    if (fr_queue_depths(&p->queue, &waiting, NULL, NULL, NULL) == 0)
+        fr_gauge_set(fr_gauge_get("freshet_queue_depth", "Ids waiting in the queue",
+                                  FR_LABELS("source", p->cfg->common.source)), (double)waiting);
+    if (!p->stopping && p->idle)
+        proc_pump_soon(p, 0);
+}
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+    struct proc *p = arg;
+
+    (void)fd;
+    (void)what;
+    log_warn("grace period over with %d batches in flight: cancelling them", p->in_flight);
+    fr_http_cancel_all(p->http);
+    event_base_loopexit(p->base, NULL);
+}
 
 static void on_stop(int signo, void *arg)
 {
+    struct proc *p = arg;
+    int64_t ms = p->cfg->grace_ms > 1000 ? p->cfg->grace_ms - 1000 : p->cfg->grace_ms / 2;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+
     (void)signo;
-    event_base_loopbreak(arg);
+    p->stopping = 1;
+    evtimer_del(p->pump_ev);
+    if (p->in_flight == 0) {
+        event_base_loopexit(p->base, NULL);
+        return;
+    }
+    evtimer_add(p->grace_ev, &tv);
+}
+
+static void setup(struct proc *p, struct fr_app *app)
+{
+    const struct proc_config *c = p->cfg;
+    struct fr_error err = {0};
+    struct timeval tick = {(time_t)(c->heartbeat_ms / 1000),
+                           (suseconds_t)((c->heartbeat_ms % 1000) * 1000)};
+
+    p->base = event_base_new();
+    fr_app_connect(app, &p->redis, &p->db, 1);
+    fr_queue_init(&p->queue, &p->redis, c->common.source, app->worker_id);
+    fr_budget_init(&p->budget, &p->redis, c->common.source, c->token_period_ms, 0);
+    p->http = fr_http_new(p->base, (int)c->concurrency + 4, &err);
+    if (p->http == NULL || fr_schema_load("keepa_product", &p->schema, &err) != 0) {
+        log_error("start-up failed: %s", err.msg);
+        exit(1);
+    }
+    fr_upstream_init(&p->up, p->http, &p->budget, &c->keepa, c->common.source);
+    p->store = (struct proc_store_cfg){c->common.source, c->lease_ms, c->dedupe_ms,
+                                       c->refresh_min_ms, c->refresh_max_ms, c->inc_rate,
+                                       c->dec_rate, (int)c->max_attempts};
+    p->rng = (uint64_t)fr_mono_us() ^ ((uint64_t)getpid() << 20);
+    p->pump_ev = evtimer_new(p->base, proc_pump_cb, p);
+    p->grace_ev = evtimer_new(p->base, on_grace, p);
+    p->tick_ev = event_new(p->base, -1, EV_PERSIST, on_tick, p);
+    evtimer_add(p->tick_ev, &tick);
+    heartbeat(p);
+    proc_pump_soon(p, 0);
+}
+
+static void teardown(struct proc *p)
+{
+    struct fr_error err = {0};
+
+    /* Batches still held stay registered: the reaper requeues them when our heartbeat
+     * expires. Retiring now would orphan them. */
+    if (p->in_flight == 0 && fr_queue_retire(&p->queue, &err) != 0)
+        log_warn("could not unregister: %s", err.msg);
+    fr_http_free(p->http);
+    event_free(p->pump_ev);
+    event_free(p->grace_ev);
+    event_free(p->tick_ev);
+    fr_schema_free(p->schema);
+    fr_redis_close(&p->redis);
+    fr_db_release(&p->db);
 }
 
 int main(int argc, char **argv)
 {
     struct proc_config cfg = {0};
+    struct proc p = {0};
     struct fr_app app = {
         .program = "freshet-processor",
         .usage = "[OPTIONS]",
-        .summary = "Takes queued ids in batches, fetches their details (Keepa /product), normalizes,\n"
-                   "upserts them with a history snapshot and marks them active.",
+        .summary = "Takes queued ids in batches, fetches their details (Keepa /product), normalizes\n"
+                   "and validates them, and upserts payload, history snapshot and active status.",
         .opts = opts,
         .nopts = sizeof(opts) / sizeof(opts[0]),
         .cfg = &cfg,
         .common = &cfg.common,
     };
-    struct fr_redis redis;
-    struct fr_db db;
-    struct event_base *base;
     struct fr_sig *sig;
 
     fr_app_init(&app, argc, argv, NULL);
+    if (cfg.refresh_min_ms > cfg.refresh_max_ms) {
+        fprintf(stderr, "freshet-processor: FRESHET_REFRESH_MIN: must not exceed "
+                        "FRESHET_REFRESH_MAX\n");
+        return 2;
+    }
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
-    fr_app_connect(&app, &redis, &db, 1);
-    base = event_base_new();
-    sig = fr_sig_install(base, on_stop, base);
-    if (!cfg.once)
-        event_base_dispatch(base);
-    log_info("stopped");
+    p.cfg = &cfg;
+    setup(&p, &app);
+    sig = fr_sig_install(p.base, on_stop, &p);
+    event_base_dispatch(p.base);
+    log_info("stopped: %llu active, %llu failed, %llu retried, %llu dropped as duplicates, "
+             "%llu deferred, %llu dead letters, %llu history rows, %llu requests",
+             (unsigned long long)p.stats.active, (unsigned long long)p.stats.failed,
+             (unsigned long long)p.stats.retried, (unsigned long long)p.stats.dropped,
+             (unsigned long long)p.stats.deferred, (unsigned long long)p.stats.dead,
+             (unsigned long long)p.stats.history, (unsigned long long)p.stats.requests);
     fr_sig_free(sig);
-    event_base_free(base);
-    fr_redis_close(&redis);
-    fr_db_release(&db);
+    teardown(&p);
+    event_base_free(p.base);
+    fr_metrics_reset();
     fr_log_reset();
-    return 0;
+    return p.exit_code;
 }

@@ -1,52 +1,113 @@
 /*
- * freshet-refresher — staleness and recovery: re-queues active rows that are due,
- * reaps work held by dead processors, re-enqueues pending rows Redis lost.
- *
- * This is the start-up skeleton: configuration, connections and the event loop; the
- * refresh pass itself arrives with the pipeline.
+ * freshet-refresher — staleness and recovery: every pass re-queues active rows whose
+ * adaptive refresh is due (by priority, within the budget minus a reserve), promotes
+ * due retries, requeues work of dead processors, re-enqueues pending rows Redis lost;
+ * hourly it keeps history partitions and applies retention.
  */
-#include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/app.h"
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/sig.h"
+#include "refresher/refr.h"
 
-struct refr_config {
-    struct fr_common_config common;
-    const char *admin_addr;
-    int64_t interval_ms;
-    int64_t refresh_min_ms;
-    int64_t refresh_max_ms;
-    int64_t grace_ms;
-    int once;
-};
+#define C(field) offsetof(struct refr_config, field)
 
 static const struct fr_opt opts[] = {
     FR_COMMON_OPTS(struct refr_config),
-    {"FRESHET_ADMIN_ADDR", "admin-addr", FR_OPT_ADDR, "127.0.0.1:9103", 0, 0,
-     offsetof(struct refr_config, admin_addr), "admin HTTP address (/metrics, /healthz), or off"},
-    {"FRESHET_REFRESH_PASS", "pass-interval", FR_OPT_DURATION, "5s", 100, 3600000,
-     offsetof(struct refr_config, interval_ms), "time between refresh passes"},
+    {"FRESHET_ADMIN_ADDR", "admin-addr", FR_OPT_ADDR, "127.0.0.1:9103", 0, 0, C(admin_addr),
+     "admin HTTP address (/metrics, /healthz, /readyz), or off"},
+    {"FRESHET_REFRESH_PASS", "pass-interval", FR_OPT_DURATION, "5s", 100, 3600000, C(pass_ms),
+     "time between refresh passes"},
     {"FRESHET_REFRESH_MIN", "refresh-min", FR_OPT_DURATION, "15m", 1000, 31536000000,
-     offsetof(struct refr_config, refresh_min_ms), "shortest adaptive refresh interval"},
+     C(refresh_min_ms), "shortest adaptive refresh interval"},
     {"FRESHET_REFRESH_MAX", "refresh-max", FR_OPT_DURATION, "7d", 1000, 31536000000,
-     offsetof(struct refr_config, refresh_max_ms), "longest adaptive refresh interval"},
-    {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000,
-     offsetof(struct refr_config, grace_ms), "how long SIGTERM may take"},
-    {"FRESHET_ONCE", "once", FR_OPT_FLAG, "false", 0, 0, offsetof(struct refr_config, once),
-     "run one pass and exit (cron style)"},
+     C(refresh_max_ms), "longest adaptive refresh interval"},
+    {"FRESHET_REFRESH_PER_PASS", "per-pass", FR_OPT_INT, "5000", 1, 1000000, C(per_pass),
+     "most due rows re-queued in one pass"},
+    {"FRESHET_QUEUE_LOW_WATER", "low-water", FR_OPT_INT, "20000", 1, 1000000000, C(low_water),
+     "due rows are re-queued only while the queue holds fewer ids than this"},
+    {"FRESHET_TOKEN_RESERVE", "token-reserve", FR_OPT_INT, "50", 0, 1000000000, C(reserve),
+     "tokens refreshing leaves to discovery"},
+    {"FRESHET_RECOVER_AFTER", "recover-after", FR_OPT_DURATION, "30s", 0, 86400000,
+     C(recover_after_ms), "a pending row no Redis key holds for this long is re-enqueued"},
+    {"FRESHET_RETENTION", "retention", FR_OPT_DURATION, "365d", 86400000, 315360000000,
+     C(retention_ms), "history partitions and worker runs older than this are dropped"},
+    {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,
+     C(token_period_ms), "upstream token refill period (Keepa: one minute)"},
+    {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000, C(grace_ms),
+     "how long SIGTERM may take"},
+    {"FRESHET_ONCE", "once", FR_OPT_FLAG, "false", 0, 0, C(once), "run one pass and exit"},
 };
+
+/* One pass; returns 0 when every step worked. Steps are independent: one failing
+ * (Redis down, say) does not keep the others from running. */
+static int pass(struct refr *r)
+{
+    struct fr_error err = {0};
+    int64_t now = fr_mono_ms();
+    int failed = 0;
+
+    if (refr_recover(r, &err) != 0) {
+        log_warn("recovery step failed: %s", err.msg);
+        failed = 1;
+    }
+    fr_error_clear(&err);
+    if (refr_due(r, &err) != 0) {
+        log_warn("due step failed: %s", err.msg);
+        failed = 1;
+    }
+    fr_error_clear(&err);
+    if ((r->last_upkeep_ms == 0 || now - r->last_upkeep_ms > 3600000) && !r->stopping) {
+        if (refr_upkeep(r, &err) != 0)
+            log_warn("upkeep failed: %s", err.msg);
+        else
+            r->last_upkeep_ms = now;
+    }
+    fr_error_clear(&err);
+    if ((r->last_staleness_ms == 0 || now - r->last_staleness_ms > 30000) && !r->stopping &&
+        refr_staleness(r, &err) == 0)
+        r->last_staleness_ms = now;
+    r->stats.passes++;
+    return failed;
+}
+
+static void on_pass(evutil_socket_t fd, short what, void *arg)
+{
+    struct refr *r = arg;
+    struct timeval tv = {(time_t)(r->cfg->pass_ms / 1000),
+                         (suseconds_t)((r->cfg->pass_ms % 1000) * 1000)};
+    int failed;
+
+    (void)fd;
+    (void)what;
+    failed = pass(r);
+    if (r->cfg->once || r->stopping) {
+        event_base_loopexit(r->base, NULL);
+        if (r->cfg->once && failed)
+            r->stopping = 2; /* exit status 1 */
+        return;
+    }
+    evtimer_add(r->pass_ev, &tv);
+}
 
 static void on_stop(int signo, void *arg)
 {
+    struct refr *r = arg;
+
     (void)signo;
-    event_base_loopbreak(arg);
+    r->stopping = 1;
+    /* A pass runs inside one callback: between passes there is nothing to hand back. */
+    event_base_loopexit(r->base, NULL);
 }
 
 int main(int argc, char **argv)
 {
     struct refr_config cfg = {0};
+    struct refr r = {0};
     struct fr_app app = {
         .program = "freshet-refresher",
         .usage = "[OPTIONS]",
@@ -57,23 +118,35 @@ int main(int argc, char **argv)
         .cfg = &cfg,
         .common = &cfg.common,
     };
-    struct fr_redis redis;
-    struct fr_db db;
-    struct event_base *base;
     struct fr_sig *sig;
 
     fr_app_init(&app, argc, argv, NULL);
+    if (cfg.refresh_min_ms > cfg.refresh_max_ms) {
+        fprintf(stderr, "freshet-refresher: FRESHET_REFRESH_MIN: must not exceed "
+                        "FRESHET_REFRESH_MAX\n");
+        return 2;
+    }
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
-    fr_app_connect(&app, &redis, &db, 1);
-    base = event_base_new();
-    sig = fr_sig_install(base, on_stop, base);
-    if (!cfg.once)
-        event_base_dispatch(base);
-    log_info("stopped");
+    r.cfg = &cfg;
+    r.base = event_base_new();
+    fr_app_connect(&app, &r.redis, &r.db, 1);
+    fr_queue_init(&r.queue, &r.redis, cfg.common.source, app.worker_id);
+    fr_budget_init(&r.budget, &r.redis, cfg.common.source, cfg.token_period_ms, cfg.reserve);
+    r.pass_ev = evtimer_new(r.base, on_pass, &r);
+    sig = fr_sig_install(r.base, on_stop, &r);
+    event_active(r.pass_ev, EV_TIMEOUT, 0);
+    event_base_dispatch(r.base);
+    log_info("stopped after %llu passes: %llu re-queued, %llu retries promoted, %llu items "
+             "of %llu dead workers requeued, %llu lost items re-enqueued",
+             (unsigned long long)r.stats.passes, (unsigned long long)r.stats.requeued,
+             (unsigned long long)r.stats.promoted, (unsigned long long)r.stats.reaped_items,
+             (unsigned long long)r.stats.reaped_workers, (unsigned long long)r.stats.recovered);
     fr_sig_free(sig);
-    event_base_free(base);
-    fr_redis_close(&redis);
-    fr_db_release(&db);
+    event_free(r.pass_ev);
+    event_base_free(r.base);
+    fr_redis_close(&r.redis);
+    fr_db_release(&r.db);
+    fr_metrics_reset();
     fr_log_reset();
-    return 0;
+    return r.stopping == 2 ? 1 : 0;
 }

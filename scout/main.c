@@ -1,49 +1,87 @@
 /*
  * freshet-scout — discovery: pages the cheap discovery endpoint (Keepa /deal), inserts
- * unseen ids as pending_processing and enqueues only the new ones.
- *
- * This is the start-up skeleton: configuration, connections and the event loop; the
- * discovery pass itself arrives with the pipeline.
+ * unseen ids as pending_processing (one statement a page) and enqueues exactly those.
+ * A pass runs every FRESHET_SCOUT_INTERVAL, or once with --once.
  */
-#include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/app.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/sig.h"
-#include "common/sources/keepa_opts.h"
+#include "scout/scout.h"
 
-struct scout_config {
-    struct fr_common_config common;
-    struct fr_keepa_config keepa;
-    const char *admin_addr;
-    int64_t interval_ms;
-    int64_t grace_ms;
-    int once;
-};
+#define C(field) offsetof(struct scout_config, field)
 
 static const struct fr_opt opts[] = {
     FR_COMMON_OPTS(struct scout_config),
     FR_KEEPA_OPTS(struct scout_config),
-    {"FRESHET_ADMIN_ADDR", "admin-addr", FR_OPT_ADDR, "127.0.0.1:9101", 0, 0,
-     offsetof(struct scout_config, admin_addr), "admin HTTP address (/metrics, /healthz), or off"},
-    {"FRESHET_SCOUT_INTERVAL", "interval", FR_OPT_DURATION, "5m", 1000, 86400000,
-     offsetof(struct scout_config, interval_ms), "time between discovery passes"},
-    {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000,
-     offsetof(struct scout_config, grace_ms), "how long SIGTERM may take"},
-    {"FRESHET_ONCE", "once", FR_OPT_FLAG, "false", 0, 0, offsetof(struct scout_config, once),
-     "run one pass and exit (cron style)"},
+    {"FRESHET_ADMIN_ADDR", "admin-addr", FR_OPT_ADDR, "127.0.0.1:9101", 0, 0, C(admin_addr),
+     "admin HTTP address (/metrics, /healthz, /readyz), or off"},
+    {"FRESHET_SCOUT_INTERVAL", "interval", FR_OPT_DURATION, "5m", 100, 86400000, C(interval_ms),
+     "time between discovery passes"},
+    {"FRESHET_SCOUT_AHEAD", "ahead", FR_OPT_INT, "4", 1, SCOUT_MAX_AHEAD, C(ahead),
+     "discovery pages requested concurrently"},
+    {"FRESHET_SCOUT_MAX_PAGES", "max-pages", FR_OPT_INT, "0", 0, 1000000, C(max_pages),
+     "pages per pass (trickle backfill; the cursor resumes next pass), 0 = to the end"},
+    {"FRESHET_QUEUE_HIGH_WATER", "high-water", FR_OPT_INT, "200000", 1, 1000000000,
+     C(high_water), "discovery waits while the queue holds more ids than this"},
+    {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,
+     C(token_period_ms), "upstream token refill period (Keepa: one minute)"},
+    {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000, C(grace_ms),
+     "how long SIGTERM may take"},
+    {"FRESHET_ONCE", "once", FR_OPT_FLAG, "false", 0, 0, C(once),
+     "run one discovery pass and exit"},
 };
+
+static void on_pass(evutil_socket_t fd, short what, void *arg)
+{
+    struct scout *s = arg;
+    struct timeval tv = {(time_t)(s->cfg->interval_ms / 1000),
+                         (suseconds_t)((s->cfg->interval_ms % 1000) * 1000)};
+
+    (void)fd;
+    (void)what;
+    if (!s->stopping && !s->cfg->once)
+        evtimer_add(s->pass_ev, &tv);
+    if (s->running)
+        log_warn("previous discovery pass still running: this one is skipped");
+    else
+        scout_pass_start(s);
+}
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+    struct scout *s = arg;
+
+    (void)fd;
+    (void)what;
+    fr_http_cancel_all(s->http);
+    event_base_loopexit(s->base, NULL);
+}
 
 static void on_stop(int signo, void *arg)
 {
+    struct scout *s = arg;
+    int64_t ms = s->cfg->grace_ms > 1000 ? s->cfg->grace_ms - 1000 : s->cfg->grace_ms / 2;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+
     (void)signo;
-    event_base_loopbreak(arg);
+    s->stopping = 1;
+    evtimer_del(s->pass_ev);
+    if (!s->running) {
+        event_base_loopexit(s->base, NULL);
+        return;
+    }
+    evtimer_add(s->grace_ev, &tv);
+    scout_step_soon(s, 0);
 }
 
 int main(int argc, char **argv)
 {
     struct scout_config cfg = {0};
+    struct scout s = {0};
     struct fr_app app = {
         .program = "freshet-scout",
         .usage = "[OPTIONS]",
@@ -54,23 +92,38 @@ int main(int argc, char **argv)
         .cfg = &cfg,
         .common = &cfg.common,
     };
-    struct fr_redis redis;
-    struct fr_db db;
-    struct event_base *base;
+    struct fr_error err = {0};
     struct fr_sig *sig;
 
     fr_app_init(&app, argc, argv, NULL);
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
-    fr_app_connect(&app, &redis, &db, 1);
-    base = event_base_new();
-    sig = fr_sig_install(base, on_stop, base);
-    if (!cfg.once)
-        event_base_dispatch(base);
-    log_info("stopped");
+    s.cfg = &cfg;
+    s.base = event_base_new();
+    fr_app_connect(&app, &s.redis, &s.db, 1);
+    fr_queue_init(&s.queue, &s.redis, cfg.common.source, app.worker_id);
+    fr_budget_init(&s.budget, &s.redis, cfg.common.source, cfg.token_period_ms, 0);
+    s.http = fr_http_new(s.base, (int)cfg.ahead + 2, &err);
+    if (s.http == NULL) {
+        log_error("start-up failed: %s", err.msg);
+        return 1;
+    }
+    fr_upstream_init(&s.up, s.http, &s.budget, &cfg.keepa, cfg.common.source);
+    s.pass_ev = evtimer_new(s.base, on_pass, &s);
+    s.step_ev = evtimer_new(s.base, scout_step_cb, &s);
+    s.grace_ev = evtimer_new(s.base, on_grace, &s);
+    sig = fr_sig_install(s.base, on_stop, &s);
+    event_active(s.pass_ev, EV_TIMEOUT, 0);
+    event_base_dispatch(s.base);
+    log_info("stopped after %llu passes", (unsigned long long)s.passes);
     fr_sig_free(sig);
-    event_base_free(base);
-    fr_redis_close(&redis);
-    fr_db_release(&db);
+    fr_http_free(s.http);
+    event_free(s.pass_ev);
+    event_free(s.step_ev);
+    event_free(s.grace_ev);
+    event_base_free(s.base);
+    fr_redis_close(&s.redis);
+    fr_db_release(&s.db);
+    fr_metrics_reset();
     fr_log_reset();
-    return 0;
+    return s.exit_code;
 }

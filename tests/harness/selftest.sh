@@ -114,9 +114,10 @@ signal_run() {
     wait "$wpid"; rc=$?
     [ "$rc" -gt 128 ] && [ "$rc" -ne 137 ]
     is "$1: with-services.sh ends on SIG$2 (status $rc)"
-    # shellcheck disable=SC2086
-    [ "$3" != up ] || { [ -n "$pids" ] && none_alive $pids; }
-    is "$1: the servers and the command's children are gone"
+    if [ "$3" = up ]; then
+        # shellcheck disable=SC2086
+        [ -n "$pids" ] && none_alive $pids; is "$1: the servers and the command's children are gone"
+    fi
     clean_after "$t" "$1"
 }
 

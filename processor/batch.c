@@ -1,0 +1,337 @@
+/*
+ * batch — what becomes of a claimed batch: the /product request, the sorting of its
+ * answer into results, retries and final failures, then one write, one failure update
+ * and one Redis acknowledgement for the whole batch.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/backoff.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/metrics.h"
+#include "processor/proc.h"
+
+static void count_outcome(struct proc *p, const char *outcome, uint64_t n)
+{
+    if (n > 0)
+        fr_counter_add(fr_counter_get("freshet_items_processed_total",
+                                      "Items finished by the processor, by outcome",
+                                      FR_LABELS("source", p->cfg->common.source, "outcome",
+                                                outcome)), (double)n);
+}
+
+static void on_fetched(const struct fr_up_result *r, void *arg)
+{
+    proc_batch_fetched(arg, r);
+}
+
+int proc_batch_fetch(struct proc_batch *b)
+{
+    struct proc *p = b->p;
+    const char **ids = fr_xcalloc(b->n, sizeof(*ids));
+    struct fr_error err = {0};
+    size_t n = 0;
+    char *url;
+    int rc;
+
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].claim.state == PROC_CLAIMED)
+            ids[n++] = b->items[i].id;
+    }
+    url = fr_keepa_url_product(p->up.cfg, ids, n, 90, 1);
+    rc = fr_upstream_call(&p->up, "product", url, NULL, b->tokens, on_fetched, b, &err);
+    free(url);
+    free(ids);
+    if (rc != 0) {
+        log_warn("cannot start request: %s", err.msg);
+        fr_budget_refund(&p->budget, b->tokens, NULL);
+        b->tokens = 0;
+        /* Nothing was sent: give the claims back and let the ids wait a moment. */
+        for (size_t i = 0; i < b->n; i++) {
+            if (b->items[i].claim.state == PROC_CLAIMED) {
+                b->items[i].outcome = ITEM_RETRY;
+                b->items[i].retry_due_ms = fr_wall_ms() + 1000;
+            }
+        }
+        return rc;
+    }
+    p->stats.requests++;
+    return 0;
+}
+
+static void free_batch(struct proc_batch *b)
+{
+    fr_keepa_products_free(b->products, b->nproducts);
+    free(b->items);
+    free(b);
+}
+
+/* Releases the claims of items that go back to waiting without an attempt counted. */
+static void release_claims(struct proc_batch *b, int64_t due_ms)
+{
+    struct proc *p = b->p;
+    const char **ids = fr_xcalloc(b->n ? b->n : 1, sizeof(*ids));
+    int64_t *leases = fr_xcalloc(b->n ? b->n : 1, sizeof(*leases));
+    size_t n = 0;
+
+    for (size_t i = 0; i < b->n; i++) {
+        struct proc_item *it = &b->items[i];
+        if (it->claim.state != PROC_CLAIMED || it->outcome != ITEM_PENDING)
+            continue;
+        ids[n] = it->id;
+        leases[n++] = it->claim.lease;
+        it->outcome = ITEM_RETRY;
+        it->retry_due_ms = due_ms;
+    }
+    if (n > 0)
+        proc_store_release(&p->db, &p->store, ids, leases, n, NULL);
+    free(ids);
+    free(leases);
+}
+
+/* Counts an attempt for every claimed item still pending, with one reason. */
+static void fail_pending(struct proc_batch *b, const char *reason)
+{
+    struct proc *p = b->p;
+    struct proc_failure *f = fr_xcalloc(b->n ? b->n : 1, sizeof(*f));
+    size_t *idx = fr_xcalloc(b->n ? b->n : 1, sizeof(*idx));
+    size_t n = 0;
+    struct fr_error err = {0};
+
+    for (size_t i = 0; i < b->n; i++) {
+        struct proc_item *it = &b->items[i];
+        if (it->claim.state != PROC_CLAIMED || it->outcome != ITEM_PENDING)
+            continue;
+        f[n].id = it->id;
+        f[n].lease = it->claim.lease;
+        f[n].reason = reason;
+        idx[n++] = i;
+    }
+    if (n > 0 && proc_store_fail(&p->db, &p->store, f, n, &err) != 0) {
+        log_warn("cannot record failures: %s", err.msg);
+        release_claims(b, fr_wall_ms() + 5000);
+    }
+    for (size_t k = 0; k < n; k++) {
+        struct proc_item *it = &b->items[idx[k]];
+        if (it->outcome != ITEM_PENDING)
+            continue;
+        if (f[k].outcome == 0) {
+            int64_t d = fr_backoff_delay(p->cfg->retry_base_ms, p->cfg->retry_cap_ms,
+                                         f[k].attempts - 1, &p->rng);
+            it->outcome = ITEM_RETRY;
+            it->retry_due_ms = fr_wall_ms() + p->cfg->retry_base_ms / 2 + d;
+            p->stats.retried++;
+            count_outcome(p, "retry", 1);
+        } else {
+            it->outcome = ITEM_DONE;
+            if (f[k].outcome == 1) {
+                fr_queue_dead_letter(&p->queue, it->id, strlen(it->id), reason, NULL);
+                p->stats.failed++;
+                p->stats.dead++;
+                count_outcome(p, "failed", 1);
+            } else if (f[k].outcome == 2) {
+                count_outcome(p, "refresh_failed", 1);
+            } else {
+                p->stats.dropped++; /* fence lost: the newer owner decides */
+            }
+        }
+    }
+    free(f);
+    free(idx);
+}
+
+void proc_batch_finish(struct proc_batch *b)
+{
+    struct proc *p = b->p;
+    const char **done = fr_xcalloc(b->n ? b->n : 1, sizeof(*done));
+    const char **retry = fr_xcalloc(b->n ? b->n : 1, sizeof(*retry));
+    int64_t *due = fr_xcalloc(b->n ? b->n : 1, sizeof(*due));
+    size_t nd = 0, nr = 0;
+    struct fr_error err = {0};
+
+    fail_pending(b, "internal: item left unprocessed");
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].outcome == ITEM_RETRY) {
+            retry[nr] = b->items[i].id;
+            due[nr++] = b->items[i].retry_due_ms;
+        } else {
+            done[nd++] = b->items[i].id;
+        }
+    }
+    if (fr_queue_ack(&p->queue, b->key, done, nd, retry, due, nr, &err) != 0)
+        /* The batch stays in Redis: the reaper or our restart requeues it; PostgreSQL
+         * already holds the truth, so a repeat costs no fetch. */
+        log_warn("acknowledgement failed, batch left for recovery: %s", err.msg);
+    fr_hist_observe(fr_hist_get("freshet_stage_duration_seconds", "Time spent in each pipeline stage",
+                                fr_hist_default_bounds, fr_hist_default_nbounds,
+                                FR_LABELS("source", p->cfg->common.source, "stage", "batch")),
+                    (double)(fr_mono_us() - b->started_us) / 1e6);
+    free(done);
+    free(retry);
+    free(due);
+    free_batch(b);
+    p->in_flight--;
+    if (p->stopping && p->in_flight == 0)
+        event_base_loopexit(p->base, NULL);
+    else
+        proc_pump_soon(p, 0);
+}
+
+static struct proc_item *find_item(struct proc_batch *b, const char *asin)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].claim.state == PROC_CLAIMED && strcmp(b->items[i].id, asin) == 0)
+            return &b->items[i];
+    }
+    return NULL;
+}
+
+/* Sorts parsed products onto the items; validates OK payloads against the schema. */
+static void sort_products(struct proc_batch *b)
+{
+    struct proc *p = b->p;
+
+    for (size_t k = 0; k < b->nproducts; k++) {
+        struct fr_keepa_product *pr = &b->products[k];
+        struct fr_error err = {0};
+        if (pr->status == FR_KEEPA_OK && p->schema &&
+            fr_schema_validate(p->schema, pr->payload, &err) != 0) {
+            pr->status = FR_KEEPA_BAD;
+            snprintf(pr->reason, sizeof(pr->reason), "payload fails schema: %s", err.msg);
+        }
+    }
+}
+
+void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
+{
+    struct proc *p = b->p;
+    struct fr_keepa_envelope env;
+    struct fr_error err = {0};
+
+    if (r->cls == FR_UP_THROTTLED || r->cls == FR_UP_FATAL) {
+        release_claims(b, fr_wall_ms() + (r->cls == FR_UP_THROTTLED ? 1000 : 60000));
+        proc_batch_finish(b);
+        return;
+    }
+    if (r->cls == FR_UP_RETRY) {
+        log_warn_kv(FR_KV("reason", r->reason), "product request failed, items will retry");
+        fail_pending(b, r->reason);
+        proc_batch_finish(b);
+        return;
+    }
+    if (fr_keepa_parse_products(r->body, r->body_len, &env, &b->products, &b->nproducts,
+                                &err) != 0) {
+        fr_upstream_settle(&p->up, r, &env, 0);
+        log_warn_kv(FR_KV("reason", err.msg), "unusable product response, items will retry");
+        fail_pending(b, err.msg);
+        proc_batch_finish(b);
+        return;
+    }
+    fr_upstream_settle(&p->up, r, &env, 1);
+    sort_products(b);
+    if (p->cfg->sellers)
+        proc_sellers_enrich(b);
+    else
+        proc_batch_store(b);
+}
+
+/* The payload text for the write: compact, sorted, exactly what was validated. */
+static size_t collect_results(struct proc_batch *b, struct proc_result *res)
+{
+    size_t n = 0;
+
+    for (size_t k = 0; k < b->nproducts; k++) {
+        struct fr_keepa_product *pr = &b->products[k];
+        struct proc_item *it = pr->status == FR_KEEPA_OK ? find_item(b, pr->asin) : NULL;
+        if (it == NULL || it->outcome != ITEM_PENDING)
+            continue;
+        res[n].id = it->id;
+        res[n].lease = it->claim.lease;
+        res[n].p = pr;
+        res[n].payload_text = fr_keepa_payload_dump(pr->payload);
+        n++;
+    }
+    return n;
+}
+
+static void mark_written(struct proc_batch *b, struct proc_result *res, size_t n)
+{
+    struct proc *p = b->p;
+    uint64_t ok = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct proc_item *it = find_item(b, res[i].id);
+        if (it == NULL)
+            continue;
+        it->outcome = ITEM_DONE; /* written, or fenced out by a newer owner */
+        ok += res[i].written;
+        if (!res[i].written)
+            p->stats.dropped++;
+    }
+    p->stats.active += ok;
+    count_outcome(p, "active", ok);
+}
+
+/* Items the answer did not cover, or covered with a bad or invalid record. */
+static void fail_rest(struct proc_batch *b)
+{
+    struct proc *p = b->p;
+
+    for (size_t k = 0; k < b->nproducts; k++) {
+        struct fr_keepa_product *pr = &b->products[k];
+        struct proc_item *it = pr->asin[0] ? find_item(b, pr->asin) : NULL;
+        struct proc_failure f = {0};
+        if (it == NULL || it->outcome != ITEM_PENDING || pr->status == FR_KEEPA_OK)
+            continue;
+        f.id = it->id;
+        f.lease = it->claim.lease;
+        f.reason = pr->reason[0] ? pr->reason : "malformed record";
+        f.final = pr->status == FR_KEEPA_INVALID;
+        if (proc_store_fail(&p->db, &p->store, &f, 1, NULL) == 0 && f.outcome >= 1) {
+            it->outcome = ITEM_DONE;
+            if (f.outcome == 1) {
+                fr_queue_dead_letter(&p->queue, it->id, strlen(it->id), f.reason, NULL);
+                p->stats.failed++;
+                count_outcome(p, "failed", 1);
+            }
+        } else if (f.outcome == 0) {
+            it->outcome = ITEM_RETRY;
+            it->retry_due_ms = fr_wall_ms() + fr_backoff_delay(p->cfg->retry_base_ms,
+                                                               p->cfg->retry_cap_ms,
+                                                               f.attempts, &p->rng);
+            p->stats.retried++;
+            count_outcome(p, "retry", 1);
+        }
+    }
+    fail_pending(b, "upstream omitted the product from its answer");
+}
+
+void proc_batch_store(struct proc_batch *b)
+{
+    struct proc *p = b->p;
+    struct proc_result *res = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*res));
+    size_t n = collect_results(b, res);
+    struct fr_error err = {0};
+    int64_t history = 0, t0 = fr_mono_us();
+
+    if (n > 0 && proc_store_write(&p->db, &p->store, res, n, &history, &err) != 0) {
+        log_warn("write failed, batch will retry: %s", err.msg);
+        release_claims(b, fr_wall_ms() + 2000);
+    } else if (n > 0) {
+        mark_written(b, res, n);
+        p->stats.history += (uint64_t)history;
+        fr_hist_observe(fr_hist_get("freshet_stage_duration_seconds",
+                                    "Time spent in each pipeline stage", fr_hist_default_bounds,
+                                    fr_hist_default_nbounds,
+                                    FR_LABELS("source", p->cfg->common.source, "stage", "write")),
+                        (double)(fr_mono_us() - t0) / 1e6);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(res[i].payload_text);
+    free(res);
+    fail_rest(b);
+    proc_batch_finish(b);
+}

@@ -1,0 +1,102 @@
+/*
+ * proc — the processor's state, shared by its modules: main.c (configuration, start,
+ * shutdown), pump.c (budget, claim, start fetches), batch.c (what a fetched batch
+ * becomes: write, retry, dead letter, acknowledge), sellers.c (buy-box seller lookup
+ * through a Redis cache), store.c (SQL).
+ */
+#ifndef PROC_H
+#define PROC_H
+
+#include <event2/event.h>
+#include <stdint.h>
+
+#include "common/budget.h"
+#include "common/config.h"
+#include "common/db.h"
+#include "common/http.h"
+#include "common/jsonschema.h"
+#include "common/queue.h"
+#include "common/redis.h"
+#include "common/sources/keepa_opts.h"
+#include "common/upstream.h"
+#include "processor/store.h"
+
+struct proc_config {
+    struct fr_common_config common;
+    struct fr_keepa_config keepa;
+    const char *admin_addr;
+    int64_t batch, concurrency, max_attempts;
+    int64_t grace_ms, lease_ms, dedupe_ms, idle_ms, heartbeat_ms;
+    int64_t retry_base_ms, retry_cap_ms, token_period_ms;
+    int64_t refresh_min_ms, refresh_max_ms;
+    double inc_rate, dec_rate;
+    int sellers;
+    int64_t seller_ttl_ms;
+    int once;
+};
+
+struct proc_stats {
+    uint64_t active, failed, retried, dropped, deferred, dead, history, batches, requests;
+};
+
+struct proc {
+    const struct proc_config *cfg;
+    struct event_base *base;
+    struct fr_redis redis;
+    struct fr_db db;
+    struct fr_queue queue;
+    struct fr_budget budget;
+    struct fr_http *http;
+    struct fr_upstream up;
+    struct fr_schema *schema;
+    struct proc_store_cfg store;
+    struct event *pump_ev, *tick_ev, *grace_ev;
+    int in_flight;   /* batches between claim and acknowledgement */
+    int syncing;     /* a /token request is in flight */
+    int stopping;    /* no new work: draining */
+    int idle;        /* the last claim found nothing */
+    int exit_code;
+    uint64_t rng;
+    struct proc_stats stats;
+};
+
+/* pump.c */
+void proc_pump_soon(struct proc *p, int64_t ms);
+void proc_pump_cb(evutil_socket_t fd, short what, void *arg);
+
+struct proc_batch;
+/* batch.c: called when the /product answer (or failure) for a batch arrived. */
+void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r);
+/* batch.c: starts the /product request of a claimed batch. */
+int proc_batch_fetch(struct proc_batch *b);
+/* batch.c: a batch whose ids were all dropped or deferred: acknowledge and free. */
+void proc_batch_finish(struct proc_batch *b);
+
+/* The in-flight batch, shared by pump.c and batch.c. */
+struct proc_item {
+    char id[FR_QUEUE_MAX_ID];
+    int priority;
+    struct proc_claim_out claim;
+    int outcome; /* enum below */
+    int64_t retry_due_ms;
+};
+
+enum { ITEM_PENDING = 0, ITEM_DONE, ITEM_RETRY };
+
+struct proc_batch {
+    struct proc *p;
+    char key[200];
+    struct proc_item *items; /* unique valid ids */
+    size_t n;
+    int64_t tokens;          /* reserved for the /product request */
+    struct fr_keepa_product *products;
+    size_t nproducts;
+    int64_t started_us;
+};
+
+/* sellers.c: fills payload["seller"] of OK products from cache or /seller, then calls
+ * proc_batch_store(b). Never fails the batch: a seller is an enrichment. */
+void proc_sellers_enrich(struct proc_batch *b);
+void proc_batch_store(struct proc_batch *b);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * pump — takes work while there is room: checks the breaker and the shared token
+ * budget before claiming (so a popped batch can always be paid for), claims a batch
+ * from Redis, parses its entries (bad ones go to the dead list), claims the ids in
+ * PostgreSQL and starts the /product request.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/metrics.h"
+#include "processor/proc.h"
+
+void proc_pump_soon(struct proc *p, int64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+
+    /* An earlier wake-up already armed wins over a later one. */
+    if (evtimer_pending(p->pump_ev, NULL) && ms > 0)
+        return;
+    evtimer_del(p->pump_ev);
+    evtimer_add(p->pump_ev, &tv);
+}
+
+static void on_sync(const struct fr_up_result *r, void *arg)
+{
+    struct proc *p = arg;
+
+    p->syncing = 0;
+    if (r->cls != FR_UP_OK)
+        log_warn("token budget sync failed: %s", r->reason);
+    proc_pump_soon(p, r->cls == FR_UP_OK ? 0 : 1000);
+}
+
+/* Returns 1 when tokens for a full batch were taken, 0 when the pump must wait. */
+static int reserve_tokens(struct proc *p)
+{
+    struct fr_error err = {0};
+    int64_t wait = 0;
+    int v = fr_budget_take(&p->budget, p->cfg->batch, &wait, &err);
+
+    if (v == FR_BUDGET_GRANTED)
+        return 1;
+    if (v == FR_BUDGET_UNKNOWN) {
+        if (!p->syncing && fr_upstream_sync(&p->up, on_sync, p, &err) == 0)
+            p->syncing = 1;
+        proc_pump_soon(p, 1000);
+    } else if (v == FR_BUDGET_WAIT) {
+        proc_pump_soon(p, wait < 50 ? 50 : wait > 5000 ? 5000 : wait);
+    } else {
+        log_warn("token budget unavailable: %s", err.msg);
+        proc_pump_soon(p, 1000);
+    }
+    return 0;
+}
+
+/* Parses raw entries into unique valid ids; the rest are dead-lettered. */
+static void parse_entries(struct proc_batch *b, const struct fr_queue_batch *qb)
+{
+    struct proc *p = b->p;
+
+    b->items = fr_xcalloc(qb->n ? qb->n : 1, sizeof(*b->items));
+    for (size_t i = 0; i < qb->n; i++) {
+        struct fr_queue_item it;
+        struct fr_error err = {0};
+        int dup = 0;
+
+        if (fr_queue_parse_item(qb->raw[i], qb->lens[i], fr_keepa_valid_asin, &it, &err) != 0) {
+            log_warn_kv(FR_KV("reason", err.msg), "malformed queue item dead-lettered");
+            fr_queue_dead_letter(&p->queue, qb->raw[i], qb->lens[i], err.msg, NULL);
+            p->stats.dead++;
+            fr_counter_add(fr_counter_get("freshet_items_processed_total",
+                                          "Items finished by the processor, by outcome",
+                                          FR_LABELS("source", p->cfg->common.source, "outcome",
+                                                    "malformed")), 1);
+            continue;
+        }
+        for (size_t j = 0; j < b->n && !dup; j++)
+            dup = strcmp(b->items[j].id, it.id) == 0;
+        if (dup) /* the same id twice in one batch is fetched once */
+            continue;
+        memcpy(b->items[b->n].id, it.id, sizeof(it.id));
+        b->items[b->n].priority = it.priority;
+        b->n++;
+    }
+}
+
+static size_t claim_in_db(struct proc_batch *b)
+{
+    struct proc *p = b->p;
+    struct proc_claim_in *in = fr_xcalloc(b->n ? b->n : 1, sizeof(*in));
+    struct proc_claim_out *out = fr_xcalloc(b->n ? b->n : 1, sizeof(*out));
+    struct fr_error err = {0};
+    size_t claimed = 0;
+
+    for (size_t i = 0; i < b->n; i++) {
+        in[i].id = b->items[i].id;
+        in[i].priority = b->items[i].priority;
+    }
+    if (b->n > 0 && proc_store_claim(&p->db, &p->store, in, b->n, out, &err) != 0) {
+        /* PostgreSQL unreachable: hand everything back untouched, try again later. */
+        log_warn("claim failed, batch handed back: %s", err.msg);
+        for (size_t i = 0; i < b->n; i++)
+            out[i].state = PROC_BUSY, out[i].busy_until_ms = fr_wall_ms() + 1000;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        struct proc_item *it = &b->items[i];
+        it->claim = out[i];
+        if (out[i].state == PROC_CLAIMED) {
+            claimed++;
+        } else if (out[i].state == PROC_BUSY) {
+            it->outcome = ITEM_RETRY; /* someone else owns it: look again when its claim ends */
+            it->retry_due_ms = out[i].busy_until_ms + 100;
+            p->stats.deferred++;
+        } else {
+            it->outcome = ITEM_DONE; /* already fresh or failed: a duplicate, no fetch */
+            p->stats.dropped++;
+        }
+    }
+    free(in);
+    free(out);
+    return claimed;
+}
+
+/* Claims and starts one batch: 1 started, 0 the queue was empty, -1 Redis failed. */
+static int take_batch(struct proc *p)
+{
+    struct fr_queue_batch qb;
+    struct fr_error err = {0};
+    struct proc_batch *b;
+    size_t claimed;
+
+    if (fr_queue_claim(&p->queue, (size_t)p->cfg->batch, &qb, &err) != 0) {
+        log_warn("cannot claim from redis: %s", err.msg);
+        fr_budget_refund(&p->budget, p->cfg->batch, NULL);
+        proc_pump_soon(p, 1000);
+        return -1;
+    }
+    if (qb.n == 0) {
+        fr_queue_batch_release(&qb);
+        fr_budget_refund(&p->budget, p->cfg->batch, NULL);
+        return 0;
+    }
+    b = fr_xcalloc(1, sizeof(*b));
+    b->p = p;
+    b->started_us = fr_mono_us();
+    memcpy(b->key, qb.key, sizeof(b->key));
+    parse_entries(b, &qb);
+    fr_queue_batch_release(&qb);
+    p->in_flight++;
+    p->stats.batches++;
+    claimed = claim_in_db(b);
+    b->tokens = (int64_t)claimed;
+    fr_budget_refund(&p->budget, p->cfg->batch - (int64_t)claimed, NULL);
+    if (claimed == 0 || proc_batch_fetch(b) != 0)
+        proc_batch_finish(b);
+    return 1;
+}
+
+void proc_pump_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct proc *p = arg;
+    int64_t wait;
+
+    (void)fd;
+    (void)what;
+    while (!p->stopping && p->in_flight < p->cfg->concurrency) {
+        int taken;
+
+        if (p->up.fatal && p->cfg->once) {
+            p->exit_code = 1;
+            if (p->in_flight == 0)
+                event_base_loopexit(p->base, NULL);
+            return;
+        }
+        if (!fr_upstream_ready(&p->up, &wait)) {
+            proc_pump_soon(p, wait);
+            return;
+        }
+        if (!reserve_tokens(p))
+            return;
+        if ((taken = take_batch(p)) < 0)
+            return;
+        if (taken == 0) {
+            p->idle = 1;
+            if (p->cfg->once && p->in_flight == 0)
+                event_base_loopexit(p->base, NULL);
+            else
+                proc_pump_soon(p, p->cfg->idle_ms);
+            return;
+        }
+        p->idle = 0;
+    }
+}

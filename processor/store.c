@@ -1,0 +1,283 @@
+/*
+ * store — see store.h. Arrays travel as PostgreSQL array literals and are unnested
+ * server-side, so a batch of 100 is one statement whatever its size.
+ */
+#include "processor/store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/mem.h"
+#include "common/pgarray.h"
+
+static void interval_ms(char *out, size_t n, int64_t ms)
+{
+    snprintf(out, n, "%" PRId64 " milliseconds", ms);
+}
+
+static const char claim_sql[] =
+    "WITH req AS ("
+    "  SELECT * FROM unnest($2::text[], $3::smallint[]) AS r(id, prio)"
+    "), ins AS ("
+    "  INSERT INTO items (source, id, priority, status, queued_at, lease, claimed_until)"
+    "  SELECT $1, r.id, CASE WHEN r.prio BETWEEN 1 AND 9 THEN r.prio ELSE 5 END,"
+    "         'pending_processing', now(), 1, now() + $4::interval FROM req r"
+    "  ON CONFLICT (source, id) DO NOTHING"
+    "  RETURNING id, lease, attempts"
+    "), upd AS ("
+    "  UPDATE items i SET lease = i.lease + 1, claimed_until = now() + $4::interval,"
+    "         attempts = CASE WHEN i.status = 'failed' THEN 0 ELSE i.attempts END,"
+    "         priority = CASE WHEN r.prio BETWEEN 1 AND 9 THEN least(i.priority, r.prio)"
+    "                    ELSE i.priority END"
+    "  FROM req r"
+    "  WHERE i.source = $1 AND i.id = r.id"
+    "    AND (i.claimed_until IS NULL OR i.claimed_until < now())"
+    "    AND (i.status = 'pending_processing'"
+    "         OR coalesce(i.last_updated, '-infinity') < now() - $5::interval)"
+    "  RETURNING i.id, i.lease, i.attempts"
+    "), busy AS ("
+    "  SELECT i.id, 0::bigint AS lease, 0 AS attempts,"
+    "         (extract(epoch FROM i.claimed_until) * 1000)::bigint AS until"
+    "  FROM items i JOIN req r ON i.source = $1 AND i.id = r.id"
+    "  WHERE i.status = 'pending_processing' AND i.claimed_until >= now()"
+    ")"
+    "SELECT id, lease, attempts, 0::bigint FROM ins"
+    " UNION ALL SELECT id, lease, attempts, 0::bigint FROM upd"
+    " UNION ALL SELECT id, lease, attempts, until FROM busy"
+    "  WHERE id NOT IN (SELECT id FROM upd)";
+
+int proc_store_claim(struct fr_db *db, const struct proc_store_cfg *c,
+                     const struct proc_claim_in *in, size_t n, struct proc_claim_out *out,
+                     struct fr_error *err)
+{
+    struct fr_pgarr ids, prios;
+    char lease[48], dedupe[48];
+    const char *params[5];
+    PGresult *res;
+    int rc;
+
+    fr_pgarr_open(&ids);
+    fr_pgarr_open(&prios);
+    for (size_t i = 0; i < n; i++) {
+        fr_pgarr_str(&ids, in[i].id);
+        fr_pgarr_int(&prios, in[i].priority);
+        out[i].state = PROC_DROP;
+        out[i].lease = 0;
+        out[i].attempts = 0;
+        out[i].busy_until_ms = 0;
+    }
+    interval_ms(lease, sizeof(lease), c->lease_ms);
+    interval_ms(dedupe, sizeof(dedupe), c->dedupe_ms);
+    params[0] = c->source;
+    params[1] = fr_pgarr_close(&ids);
+    params[2] = fr_pgarr_close(&prios);
+    params[3] = lease;
+    params[4] = dedupe;
+    rc = fr_db_query(db, claim_sql, 5, params, &res, err);
+    fr_buf_release(&ids.buf);
+    fr_buf_release(&prios.buf);
+    if (rc != 0)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *id = PQgetvalue(res, r, 0);
+        int64_t until = strtoll(PQgetvalue(res, r, 3), NULL, 10);
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(in[i].id, id) != 0)
+                continue;
+            out[i].state = until ? PROC_BUSY : PROC_CLAIMED;
+            out[i].lease = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+            out[i].attempts = atoi(PQgetvalue(res, r, 2));
+            out[i].busy_until_ms = until;
+        }
+    }
+    PQclear(res);
+    return 0;
+}
+
+static const char write_sql[] =
+    "WITH input AS ("
+    "  SELECT * FROM unnest($2::text[], $3::bigint[], $4::jsonb[], $5::text[], $6::bigint[],"
+    "                       $7::int[], $8::int[], $9::int[], $10::text[], $11::bigint[])"
+    "    AS t(id, lease, payload, hash, observed_ms, price_amazon, price_new, sales_rank,"
+    "         seller, seed_s)"
+    "), old AS ("
+    "  SELECT i.id, i.content_hash, i.refresh_interval FROM items i"
+    "  JOIN input ON i.source = $1 AND i.id = input.id AND i.lease = input.lease"
+    "  FOR UPDATE OF i"
+    "), upd AS ("
+    "  UPDATE items i SET status = 'active', payload = input.payload, content_hash = input.hash,"
+    "         last_updated = now(), attempts = 0, last_error = NULL, claimed_until = NULL,"
+    "         last_changed = CASE WHEN old.content_hash IS DISTINCT FROM input.hash"
+    "                        THEN now() ELSE i.last_changed END,"
+    "         refresh_interval = iv.v, next_update_due = now() + iv.v"
+    "  FROM input JOIN old ON old.id = input.id,"
+    "       LATERAL (SELECT least(greatest(CASE"
+    "         WHEN old.content_hash IS NULL AND input.seed_s > 0"
+    "           THEN make_interval(secs => input.seed_s)"
+    "         WHEN old.content_hash IS NULL THEN old.refresh_interval"
+    "         WHEN old.content_hash IS DISTINCT FROM input.hash"
+    "           THEN old.refresh_interval * (1 - $14::float8)"
+    "         ELSE old.refresh_interval * (1 + $15::float8) END,"
+    "         $12::interval), $13::interval) AS v) iv"
+    "  WHERE i.source = $1 AND i.id = input.id"
+    "  RETURNING i.id, (old.content_hash IS DISTINCT FROM input.hash) AS changed"
+    "), hist AS ("
+    "  INSERT INTO item_history (source, id, observed_at, content_hash, price_amazon,"
+    "                            price_new, sales_rank, buybox_seller_id)"
+    "  SELECT $1, input.id,"
+    "         CASE WHEN input.observed_ms > 0 THEN to_timestamp(input.observed_ms / 1000.0)"
+    "              ELSE now() END,"
+    "         input.hash, nullif(input.price_amazon, -1), nullif(input.price_new, -1),"
+    "         nullif(input.sales_rank, -1), nullif(input.seller, '')"
+    "  FROM input JOIN upd ON upd.id = input.id WHERE upd.changed"
+    "  ON CONFLICT DO NOTHING RETURNING 1"
+    ")"
+    "SELECT id, changed, (SELECT count(*) FROM hist) FROM upd";
+
+int proc_store_write(struct fr_db *db, const struct proc_store_cfg *c, struct proc_result *r,
+                     size_t n, int64_t *history, struct fr_error *err)
+{
+    struct fr_pgarr a[10];
+    char lo[48], hi[48], inc[32], dec[32];
+    const char *params[15];
+    PGresult *res;
+    int rc;
+
+    *history = 0;
+    for (int k = 0; k < 10; k++)
+        fr_pgarr_open(&a[k]);
+    for (size_t i = 0; i < n; i++) {
+        const struct fr_keepa_product *p = r[i].p;
+        r[i].written = r[i].changed = 0;
+        fr_pgarr_str(&a[0], r[i].id);
+        fr_pgarr_int(&a[1], r[i].lease);
+        fr_pgarr_str(&a[2], r[i].payload_text);
+        fr_pgarr_str(&a[3], p->content_hash);
+        fr_pgarr_int(&a[4], p->observed_at_ms);
+        fr_pgarr_int(&a[5], p->price_amazon);
+        fr_pgarr_int(&a[6], p->price_new);
+        fr_pgarr_int(&a[7], p->sales_rank);
+        fr_pgarr_str(&a[8], p->buybox_seller_id);
+        fr_pgarr_int(&a[9], p->seed_interval_s);
+    }
+    params[0] = c->source;
+    for (int k = 0; k < 10; k++) {
+        params[k + 1] = fr_pgarr_close(&a[k]);
+    }
+    interval_ms(lo, sizeof(lo), c->refresh_min_ms);
+    interval_ms(hi, sizeof(hi), c->refresh_max_ms);
+    snprintf(dec, sizeof(dec), "%g", c->dec_rate);
+    snprintf(inc, sizeof(inc), "%g", c->inc_rate);
+    params[11] = lo;
+    params[12] = hi;
+    params[13] = dec;
+    params[14] = inc;
+    rc = fr_db_query(db, write_sql, 15, params, &res, err);
+    for (int k = 0; k < 10; k++)
+        fr_buf_release(&a[k].buf);
+    if (rc != 0)
+        return rc;
+    for (int row = 0; row < PQntuples(res); row++) {
+        const char *id = PQgetvalue(res, row, 0);
+        *history = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(r[i].id, id) == 0) {
+                r[i].written = 1;
+                r[i].changed = PQgetvalue(res, row, 1)[0] == 't';
+            }
+        }
+    }
+    PQclear(res);
+    return 0;
+}
+
+static const char fail_sql[] =
+    "WITH input AS ("
+    "  SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bool[])"
+    "    AS t(id, lease, reason, final)"
+    "), upd AS ("
+    "  UPDATE items i SET attempts = i.attempts + 1, last_error = input.reason,"
+    "         claimed_until = NULL,"
+    "         status = CASE WHEN NOT (input.final OR i.attempts + 1 >= $6) THEN i.status"
+    "                       WHEN i.payload IS NOT NULL THEN 'active' ELSE 'failed' END,"
+    "         next_update_due = CASE WHEN (input.final OR i.attempts + 1 >= $6)"
+    "                                 AND i.payload IS NOT NULL"
+    "                           THEN now() + i.refresh_interval ELSE i.next_update_due END"
+    "  FROM input WHERE i.source = $1 AND i.id = input.id AND i.lease = input.lease"
+    "  RETURNING i.id, i.attempts, i.status, (input.final OR i.attempts >= $6) AS done"
+    ")"
+    "SELECT id, attempts, status, done FROM upd";
+
+int proc_store_fail(struct fr_db *db, const struct proc_store_cfg *c, struct proc_failure *f,
+                    size_t n, struct fr_error *err)
+{
+    struct fr_pgarr a[4];
+    char maxa[16];
+    const char *params[6];
+    PGresult *res;
+    int rc;
+
+    for (int k = 0; k < 4; k++)
+        fr_pgarr_open(&a[k]);
+    for (size_t i = 0; i < n; i++) {
+        fr_pgarr_str(&a[0], f[i].id);
+        fr_pgarr_int(&a[1], f[i].lease);
+        fr_pgarr_str(&a[2], f[i].reason);
+        fr_pgarr_bool(&a[3], f[i].final);
+        f[i].outcome = -1;
+        f[i].attempts = 0;
+    }
+    params[0] = c->source;
+    for (int k = 0; k < 4; k++) {
+        params[k + 1] = fr_pgarr_close(&a[k]);
+    }
+    snprintf(maxa, sizeof(maxa), "%d", c->max_attempts);
+    params[5] = maxa;
+    rc = fr_db_query(db, fail_sql, 6, params, &res, err);
+    for (int k = 0; k < 4; k++)
+        fr_buf_release(&a[k].buf);
+    if (rc != 0)
+        return rc;
+    for (int row = 0; row < PQntuples(res); row++) {
+        const char *id = PQgetvalue(res, row, 0);
+        int done = PQgetvalue(res, row, 3)[0] == 't';
+        const char *status = PQgetvalue(res, row, 2);
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(f[i].id, id) != 0)
+                continue;
+            f[i].attempts = atoi(PQgetvalue(res, row, 1));
+            f[i].outcome = !done ? 0 : strcmp(status, "failed") == 0 ? 1 : 2;
+        }
+    }
+    PQclear(res);
+    return 0;
+}
+
+int proc_store_release(struct fr_db *db, const struct proc_store_cfg *c, const char *const *ids,
+                       const int64_t *leases, size_t n, struct fr_error *err)
+{
+    struct fr_pgarr a, l;
+    const char *params[3];
+    int rc;
+
+    fr_pgarr_open(&a);
+    fr_pgarr_open(&l);
+    for (size_t i = 0; i < n; i++) {
+        fr_pgarr_str(&a, ids[i]);
+        fr_pgarr_int(&l, leases[i]);
+    }
+    params[0] = c->source;
+    params[1] = fr_pgarr_close(&a);
+    params[2] = fr_pgarr_close(&l);
+    rc = fr_db_query(db,
+                     "UPDATE items i SET claimed_until = NULL"
+                     " FROM unnest($2::text[], $3::bigint[]) AS t(id, lease)"
+                     " WHERE i.source = $1 AND i.id = t.id AND i.lease = t.lease",
+                     3, params, NULL, err);
+    fr_buf_release(&a.buf);
+    fr_buf_release(&l.buf);
+    return rc;
+}

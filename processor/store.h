@@ -1,0 +1,78 @@
+/*
+ * store — the processor's PostgreSQL statements, each one round trip per batch:
+ * claim (PostgreSQL decides who owns an item), the fenced write of results (payload,
+ * history, active, adaptive schedule in one statement), failure accounting, and the
+ * release of claims handed back.
+ *
+ * Fencing: every claim bumps the row's `lease`; a write carries the lease it claimed
+ * with and changes nothing when the row has been claimed again since (a processor that
+ * stalled past its claim cannot overwrite newer work).
+ */
+#ifndef PROC_STORE_H
+#define PROC_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/db.h"
+#include "common/sources/keepa.h"
+
+struct proc_claim_in {
+    const char *id;
+    int priority; /* 0 = unspecified */
+};
+
+enum proc_claim_state { PROC_CLAIMED = 0, PROC_BUSY = 1, PROC_DROP = 2 };
+
+struct proc_claim_out {
+    int state;
+    int64_t lease;
+    int attempts;
+    int64_t busy_until_ms; /* PROC_BUSY: when the other claim ends (unix ms) */
+};
+
+struct proc_store_cfg {
+    const char *source;
+    int64_t lease_ms;        /* how long a claim lasts */
+    int64_t dedupe_ms;       /* a non-pending row fetched within this is not fetched again */
+    int64_t refresh_min_ms, refresh_max_ms;
+    double inc_rate, dec_rate;
+    int max_attempts;
+};
+
+/* Claims ids (creating rows for ids pushed without one); out[i] matches in[i]. */
+int proc_store_claim(struct fr_db *db, const struct proc_store_cfg *c,
+                     const struct proc_claim_in *in, size_t n, struct proc_claim_out *out,
+                     struct fr_error *err);
+
+struct proc_result {
+    const char *id;
+    int64_t lease;
+    const struct fr_keepa_product *p; /* status OK, payload set */
+    char *payload_text;               /* owned by the caller */
+    int written;                      /* out: 1 when the fence held and the row is active */
+    int changed;                      /* out: content differed from the stored one */
+};
+
+/* Writes successful results; *history gets how many history rows were added. */
+int proc_store_write(struct fr_db *db, const struct proc_store_cfg *c, struct proc_result *r,
+                     size_t n, int64_t *history, struct fr_error *err);
+
+struct proc_failure {
+    const char *id;
+    int64_t lease;
+    const char *reason;
+    int final;      /* fail now whatever the attempts (e.g. upstream says it does not exist) */
+    int attempts;   /* out: attempts after this one */
+    int outcome;    /* out: 0 retry later, 1 failed for good, 2 gave up a refresh (row kept
+                       active with its old payload), -1 fence lost (someone else owns it) */
+};
+
+int proc_store_fail(struct fr_db *db, const struct proc_store_cfg *c, struct proc_failure *f,
+                    size_t n, struct fr_error *err);
+
+/* Gives claims back without counting an attempt (429, shutdown, stopped source). */
+int proc_store_release(struct fr_db *db, const struct proc_store_cfg *c, const char *const *ids,
+                       const int64_t *leases, size_t n, struct fr_error *err);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * recover — nothing is lost: promotes retries whose time has come, requeues the
+ * batches of processors whose heartbeat expired, and re-enqueues pending rows that no
+ * Redis key holds (Redis flushed or restarted without persistence, or a worker died
+ * between its commit and its enqueue). Rows a processor claims, and rows Redis still
+ * holds, are left alone, so nothing legitimately in flight is queued twice.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "refresher/refr.h"
+
+#define RECOVER_CHUNK 1000
+
+/* Keyset paging on queued_at (ties broken by id) over the items_pending index. */
+static const char lost_sql[] =
+    "SELECT id, priority, queued_at::text FROM items"
+    " WHERE source = $1 AND status = 'pending_processing'"
+    "   AND (claimed_until IS NULL OR claimed_until < now())"
+    "   AND queued_at < now() - $2::interval"
+    "   AND (queued_at, id) > ($3::timestamptz, $5::text)"
+    " ORDER BY queued_at, id LIMIT $4";
+
+/* Re-enqueues the rows of res that Redis does not hold; returns how many. */
+static size_t requeue_unheld(struct refr *r, PGresult *res, struct fr_error *err)
+{
+    size_t n = (size_t)PQntuples(res), nh = 0, nn = 0;
+    const char **ids = fr_xcalloc(n + 1, sizeof(*ids));
+    const char **hot = fr_xcalloc(n + 1, sizeof(*hot)), **normal = fr_xcalloc(n + 1, sizeof(*normal));
+    int *held = fr_xcalloc(n + 1, sizeof(*held));
+
+    for (size_t i = 0; i < n; i++)
+        ids[i] = PQgetvalue(res, (int)i, 0);
+    if (n > 0 && fr_queue_held(&r->queue, ids, n, held, err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (held[i])
+                continue;
+            if (atoi(PQgetvalue(res, (int)i, 1)) <= 2)
+                hot[nh++] = ids[i];
+            else
+                normal[nn++] = ids[i];
+        }
+        if (fr_queue_enqueue(&r->queue, hot, nh, 1, NULL, err) != 0 ||
+            fr_queue_enqueue(&r->queue, normal, nn, 0, NULL, err) != 0)
+            nh = nn = 0;
+    }
+    free(ids);
+    free(hot);
+    free(normal);
+    free(held);
+    return nh + nn;
+}
+
+/* Walks pending rows older than `age` in queued_at order, chunk by chunk. */
+static int recover_lost(struct refr *r, int64_t age_ms, struct fr_error *err)
+{
+    char age[48], after[64] = "-infinity", after_id[80] = "", lim[16];
+    const char *params[5] = {r->cfg->common.source, age, after, lim, after_id};
+    size_t total = 0;
+
+    snprintf(age, sizeof(age), "%lld milliseconds", (long long)age_ms);
+    snprintf(lim, sizeof(lim), "%d", RECOVER_CHUNK);
+    for (int round = 0; round < 1000 && !r->stopping; round++) {
+        PGresult *res;
+        int rc = fr_db_query(&r->db, lost_sql, 5, params, &res, err);
+        int rows;
+        if (rc != 0)
+            return rc;
+        rows = PQntuples(res);
+        total += requeue_unheld(r, res, err);
+        if (rows > 0) {
+            snprintf(after, sizeof(after), "%s", PQgetvalue(res, rows - 1, 2));
+            snprintf(after_id, sizeof(after_id), "%s", PQgetvalue(res, rows - 1, 0));
+        }
+        PQclear(res);
+        if (rows < RECOVER_CHUNK)
+            break;
+    }
+    if (total > 0)
+        log_info_kv(FR_KV("recovered", age_ms ? "drift" : "flush"),
+                    "re-enqueued %zu pending items Redis no longer held", total);
+    r->stats.recovered += total;
+    return 0;
+}
+
+int refr_recover(struct refr *r, struct fr_error *err)
+{
+    size_t moved = 0, workers = 0, items = 0;
+    int lost = 0, rc;
+
+    if ((rc = fr_queue_sentinel(&r->queue, &lost, err)) != 0)
+        return rc;
+    if ((rc = fr_queue_reap(&r->queue, &workers, &items, err)) != 0)
+        return rc;
+    if (workers > 0)
+        log_warn("requeued %zu items held by %zu workers whose heartbeat expired", items,
+                 workers);
+    r->stats.reaped_workers += workers;
+    r->stats.reaped_items += items;
+    if ((rc = fr_queue_promote(&r->queue, fr_wall_ms(), 10000, &moved, err)) != 0)
+        return rc;
+    r->stats.promoted += moved;
+    if (lost)
+        log_warn("redis lost its data (sentinel missing): re-enqueueing pending work now");
+    /* After a flush every unheld pending row is lost at once; otherwise only rows that
+     * stayed unheld past the grace are (a worker between its commit and its enqueue). */
+    return recover_lost(r, lost ? 0 : r->cfg->recover_after_ms, err);
+}

@@ -1,0 +1,49 @@
+/*
+ * refr — the refresher's state, shared by main.c (configuration, schedule, shutdown),
+ * due.c (re-queue what is due), recover.c (retries, dead workers, lost work) and
+ * upkeep.c (history partitions, retention, staleness figures).
+ */
+#ifndef REFR_H
+#define REFR_H
+
+#include <event2/event.h>
+#include <stdint.h>
+
+#include "common/budget.h"
+#include "common/config.h"
+#include "common/db.h"
+#include "common/queue.h"
+#include "common/redis.h"
+
+struct refr_config {
+    struct fr_common_config common;
+    const char *admin_addr;
+    int64_t pass_ms, grace_ms, refresh_min_ms, refresh_max_ms;
+    int64_t per_pass, low_water, reserve, recover_after_ms, retention_ms, token_period_ms;
+    int once;
+};
+
+struct refr_stats {
+    uint64_t requeued, promoted, reaped_workers, reaped_items, recovered, passes;
+};
+
+struct refr {
+    const struct refr_config *cfg;
+    struct event_base *base;
+    struct fr_redis redis;
+    struct fr_db db;
+    struct fr_queue queue;
+    struct fr_budget budget;
+    struct event *pass_ev;
+    int64_t last_upkeep_ms, last_staleness_ms;
+    struct refr_stats stats;
+    int stopping;
+};
+
+/* Each returns 0 or an error code; err says why. */
+int refr_due(struct refr *r, struct fr_error *err);
+int refr_recover(struct refr *r, struct fr_error *err);
+int refr_upkeep(struct refr *r, struct fr_error *err);
+int refr_staleness(struct refr *r, struct fr_error *err);
+
+#endif

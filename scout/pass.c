@@ -1,0 +1,268 @@
+/*
+ * pass — one discovery pass: reads /deal pages ahead concurrently (a window of
+ * FRESHET_SCOUT_AHEAD pages) so upstream latency does not serialise discovery, stores
+ * each page as it arrives, and advances the persisted cursor over the pages stored
+ * without a gap, so a restart resumes where the last run stopped. The listing ends at
+ * the first short page. New pages wait while the queue is above its high-water mark.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/metrics.h"
+#include "common/sources/keepa.h"
+#include "scout/scout.h"
+
+#define PAGE_TRIES 6
+
+struct page_call {
+    struct scout *s;
+    int page;
+};
+
+void scout_step_soon(struct scout *s, int64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+
+    if (evtimer_pending(s->step_ev, NULL) && ms > 0)
+        return;
+    evtimer_del(s->step_ev);
+    evtimer_add(s->step_ev, &tv);
+}
+
+static struct scout_page *slot(struct scout *s, int page)
+{
+    return &s->pages[page % SCOUT_MAX_AHEAD];
+}
+
+static void finish_pass(struct scout *s)
+{
+    struct fr_error err = {0};
+    int complete = !s->failed && s->end_page >= 0 && s->done_upto >= s->end_page;
+
+    /* A complete listing starts over next time; otherwise resume where we stopped. */
+    if (scout_cursor_save(s, complete ? 0 : s->done_upto, &err) != 0)
+        log_warn("cursor not saved: %s", err.msg);
+    scout_run_end(s, !s->failed, s->failed ? "a discovery page failed" : NULL);
+    log_info("discovery pass %s: %llu deals seen, %llu new ids inserted, %llu enqueued, "
+             "%llu known ids marked due, cursor at page %d",
+             s->failed ? "stopped early" : complete ? "complete" : "paused",
+             (unsigned long long)s->seen, (unsigned long long)s->inserted,
+             (unsigned long long)s->enqueued, (unsigned long long)s->marked_due,
+             complete ? 0 : s->done_upto);
+    s->running = 0;
+    s->passes++;
+    if (s->failed)
+        s->exit_code = 1;
+    if (s->cfg->once || s->stopping)
+        event_base_loopexit(s->base, NULL);
+}
+
+/* Advances the cursor over stored pages without gaps. */
+static void advance(struct scout *s)
+{
+    struct fr_error err = {0};
+    int before = s->done_upto;
+
+    while (s->done_upto < s->next_page && slot(s, s->done_upto)->state == 2) {
+        memset(slot(s, s->done_upto), 0, sizeof(struct scout_page));
+        s->done_upto++;
+    }
+    if (s->done_upto != before && scout_cursor_save(s, s->done_upto, &err) != 0)
+        log_warn("cursor not saved: %s", err.msg);
+}
+
+static void page_done(struct scout *s, int page, const struct fr_up_result *r)
+{
+    struct scout_page *pg = slot(s, page);
+    struct fr_keepa_envelope env;
+    struct fr_keepa_deal *deals = NULL;
+    struct fr_error err = {0};
+    size_t n = 0, skipped = 0;
+
+    if (r->cls == FR_UP_OK &&
+        fr_keepa_parse_deals(r->body, r->body_len, &env, &deals, &n, &skipped, &err) == 0) {
+        fr_upstream_settle(&s->up, r, &env, 1);
+        if (skipped)
+            log_warn("page %d: %zu deals without a valid asin skipped", page, skipped);
+        if (scout_store_page(s, deals, n, &err) == 0) {
+            pg->state = 2;
+            pg->deals = (int)n;
+            if (n + skipped < FR_KEEPA_DEAL_PAGE && (s->end_page < 0 || page + 1 < s->end_page))
+                s->end_page = page + 1;
+            fr_keepa_deals_free(deals, n);
+            advance(s);
+            return;
+        }
+        fr_keepa_deals_free(deals, n);
+    } else if (r->cls == FR_UP_OK) {
+        fr_upstream_settle(&s->up, r, &env, 0);
+    }
+    if (r->cls == FR_UP_FATAL) {
+        s->failed = 1;
+        return;
+    }
+    pg->state = 3;
+    if (r->cls != FR_UP_THROTTLED)
+        pg->tries++;
+    pg->retry_at_ms = fr_mono_ms() + (r->cls == FR_UP_THROTTLED ? 1000 : 500 << pg->tries);
+    log_warn("discovery page %d failed (try %d): %s", page, pg->tries,
+             err.msg[0] ? err.msg : r->reason);
+    if (pg->tries >= PAGE_TRIES)
+        s->failed = 1;
+}
+
+static void on_page(const struct fr_up_result *r, void *arg)
+{
+    struct page_call *c = arg;
+    struct scout *s = c->s;
+
+    s->in_flight--;
+    page_done(s, c->page, r);
+    free(c);
+    scout_step_soon(s, 0);
+}
+
+static void on_sync(const struct fr_up_result *r, void *arg)
+{
+    struct scout *s = arg;
+
+    s->syncing = 0;
+    scout_step_soon(s, r->cls == FR_UP_OK ? 0 : 1000);
+}
+
+/* Takes 5 tokens and sends one page; 0 when it must wait (the step is re-armed). */
+static int send_page(struct scout *s, int page)
+{
+    struct fr_error err = {0};
+    struct page_call *c;
+    int64_t wait = 0;
+    char *url, *body;
+    int v;
+
+    if (!fr_upstream_ready(&s->up, &wait)) {
+        scout_step_soon(s, wait);
+        return 0;
+    }
+    v = fr_budget_take(&s->budget, 5, &wait, &err);
+    if (v == FR_BUDGET_UNKNOWN && !s->syncing && fr_upstream_sync(&s->up, on_sync, s, &err) == 0)
+        s->syncing = 1;
+    if (v != FR_BUDGET_GRANTED) {
+        scout_step_soon(s, v == FR_BUDGET_WAIT ? (wait > 5000 ? 5000 : wait) : 1000);
+        return 0;
+    }
+    c = fr_xcalloc(1, sizeof(*c));
+    c->s = s;
+    c->page = page;
+    url = fr_keepa_url_deal(s->up.cfg);
+    body = fr_keepa_deal_body(s->up.cfg, page);
+    v = fr_upstream_call(&s->up, "deal", url, body, 5, on_page, c, &err);
+    free(url);
+    free(body);
+    if (v != 0) {
+        fr_budget_refund(&s->budget, 5, NULL);
+        free(c);
+        scout_step_soon(s, 1000);
+        return 0;
+    }
+    slot(s, page)->page = page;
+    slot(s, page)->state = 1;
+    s->in_flight++;
+    return 1;
+}
+
+static int over_high_water(struct scout *s)
+{
+    int64_t waiting = 0;
+
+    if (fr_queue_depths(&s->queue, &waiting, NULL, NULL, NULL) != 0)
+        return 0;
+    fr_gauge_set(fr_gauge_get("freshet_queue_depth", "Ids waiting in the queue",
+                              FR_LABELS("source", s->cfg->common.source)), (double)waiting);
+    if (waiting <= s->cfg->high_water)
+        return 0;
+    log_debug("queue holds %lld ids, above the high-water mark: discovery waits",
+              (long long)waiting);
+    return 1;
+}
+
+/* Resends pages whose retry time has come; 0 when it had to wait. */
+static int retry_due(struct scout *s)
+{
+    for (int p = s->done_upto; p < s->next_page; p++) {
+        struct scout_page *pg = slot(s, p);
+        if (pg->state != 3)
+            continue;
+        if (pg->retry_at_ms > fr_mono_ms()) {
+            scout_step_soon(s, pg->retry_at_ms - fr_mono_ms());
+            continue;
+        }
+        if (!send_page(s, p))
+            return 0;
+    }
+    return 1;
+}
+
+void scout_step_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct scout *s = arg;
+    int limit;
+
+    (void)fd;
+    (void)what;
+    if (!s->running)
+        return;
+    limit = s->cfg->max_pages > 0 ? (int)s->cfg->max_pages : -1;
+    if (s->failed || s->stopping || s->up.fatal) {
+        s->failed |= s->up.fatal;
+        if (s->in_flight == 0)
+            finish_pass(s);
+        return;
+    }
+    if (!retry_due(s))
+        return;
+    while (s->next_page - s->done_upto < (int)s->cfg->ahead &&
+           (s->end_page < 0 || s->next_page < s->end_page) &&
+           (limit < 0 || s->next_page - s->pages_start < limit)) {
+        if (over_high_water(s)) {
+            scout_step_soon(s, 1000);
+            return;
+        }
+        if (!send_page(s, s->next_page))
+            return;
+        s->next_page++;
+    }
+    if (s->in_flight == 0 && s->done_upto >= s->next_page)
+        finish_pass(s);
+}
+
+void scout_pass_start(struct scout *s)
+{
+    struct fr_error err = {0};
+    int page = 0;
+
+    if (s->running)
+        return;
+    if (scout_cursor_load(s, &page, &err) != 0) {
+        log_warn("cannot read the cursor, pass skipped: %s", err.msg);
+        if (s->cfg->once) {
+            s->exit_code = 1;
+            event_base_loopexit(s->base, NULL);
+        }
+        return;
+    }
+    memset(s->pages, 0, sizeof(s->pages));
+    s->running = 1;
+    s->failed = 0;
+    s->next_page = s->done_upto = s->pages_start = page;
+    s->end_page = -1;
+    s->seen = s->inserted = s->enqueued = s->marked_due = 0;
+    s->pass_started_ms = fr_mono_ms();
+    scout_run_begin(s);
+    if (page > 0)
+        log_info("resuming discovery at page %d", page);
+    scout_step_soon(s, 0);
+}

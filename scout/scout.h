@@ -1,0 +1,81 @@
+/*
+ * scout — discovery's state, shared by main.c (configuration, schedule, shutdown),
+ * pass.c (one discovery pass: pages read ahead concurrently, cursor, backpressure)
+ * and store.c (one statement per page: insert unseen ids, mark known ones due).
+ */
+#ifndef SCOUT_H
+#define SCOUT_H
+
+#include <event2/event.h>
+#include <stdint.h>
+
+#include "common/budget.h"
+#include "common/config.h"
+#include "common/db.h"
+#include "common/http.h"
+#include "common/queue.h"
+#include "common/redis.h"
+#include "common/sources/keepa_opts.h"
+#include "common/upstream.h"
+
+struct scout_config {
+    struct fr_common_config common;
+    struct fr_keepa_config keepa;
+    const char *admin_addr;
+    int64_t interval_ms, grace_ms, high_water, ahead, max_pages, token_period_ms;
+    int once;
+};
+
+#define SCOUT_MAX_AHEAD 32
+
+struct scout_page {
+    int page;
+    int state; /* 0 free, 1 in flight, 2 done, 3 retry */
+    int tries;
+    int64_t retry_at_ms;
+    int deals;
+};
+
+struct scout {
+    const struct scout_config *cfg;
+    struct event_base *base;
+    struct fr_redis redis;
+    struct fr_db db;
+    struct fr_queue queue;
+    struct fr_budget budget;
+    struct fr_http *http;
+    struct fr_upstream up;
+    struct event *pass_ev, *step_ev, *grace_ev;
+    /* the pass in progress */
+    int running;
+    int stopping;
+    int pages_start; /* first page of this pass */
+    int next_page;   /* next page to request */
+    int done_upto;   /* pages [start, done_upto) are stored: the cursor */
+    int end_page;    /* first short page seen (the listing ends there), -1 unknown */
+    int failed;      /* the pass gave up on a page */
+    int in_flight;
+    int syncing;
+    struct scout_page pages[SCOUT_MAX_AHEAD];
+    int64_t run_id;
+    int64_t pass_started_ms;
+    uint64_t seen, inserted, enqueued, marked_due, passes;
+    int exit_code;
+};
+
+/* pass.c */
+void scout_pass_start(struct scout *s);
+void scout_step_cb(evutil_socket_t fd, short what, void *arg);
+void scout_step_soon(struct scout *s, int64_t ms);
+
+/* store.c: inserts unseen ids (pending, priority 1) and enqueues exactly those; marks
+ * known active ids whose deal is newer than their data due now. */
+struct fr_keepa_deal;
+int scout_store_page(struct scout *s, const struct fr_keepa_deal *deals, size_t n,
+                     struct fr_error *err);
+int scout_cursor_load(struct scout *s, int *page, struct fr_error *err);
+int scout_cursor_save(struct scout *s, int page, struct fr_error *err);
+int scout_run_begin(struct scout *s);
+void scout_run_end(struct scout *s, int ok, const char *error);
+
+#endif

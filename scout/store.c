@@ -1,0 +1,139 @@
+/*
+ * store — the scout's statements: one per discovery page, the cursor, and worker_runs.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/pgarray.h"
+#include "common/sources/keepa.h"
+#include "scout/scout.h"
+
+static const char page_sql[] =
+    "WITH input AS ("
+    "  SELECT * FROM unnest($2::text[], $3::jsonb[]) AS t(id, deal)"
+    "), ins AS ("
+    "  INSERT INTO items (source, id, status, priority, queued_at, discovery)"
+    "  SELECT $1, id, 'pending_processing', 1, now(), deal FROM input"
+    "  ON CONFLICT (source, id) DO NOTHING"
+    "  RETURNING id"
+    "), due AS ("
+    /* A known item seen again on /deal with data newer than ours changed upstream. */
+    "  UPDATE items i SET next_update_due = now(), discovery = input.deal"
+    "  FROM input"
+    "  WHERE i.source = $1 AND i.id = input.id AND i.status = 'active'"
+    "    AND i.next_update_due > now()"
+    "    AND coalesce((input.deal->>'last_update')::timestamptz, 'infinity') > i.last_updated"
+    "  RETURNING i.id"
+    ")"
+    "SELECT 'n', id FROM ins UNION ALL SELECT 'd', id FROM due";
+
+int scout_store_page(struct scout *s, const struct fr_keepa_deal *deals, size_t n,
+                     struct fr_error *err)
+{
+    struct fr_pgarr ids, docs;
+    const char *params[3];
+    const char **fresh;
+    size_t nfresh = 0, added = 0;
+    PGresult *res;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    fr_pgarr_open(&ids);
+    fr_pgarr_open(&docs);
+    for (size_t i = 0; i < n; i++) {
+        char *text = json_dumps(deals[i].deal, JSON_COMPACT);
+        fr_pgarr_str(&ids, deals[i].asin);
+        fr_pgarr_str(&docs, text ? text : "{}");
+        free(text);
+    }
+    params[0] = s->cfg->common.source;
+    params[1] = fr_pgarr_close(&ids);
+    params[2] = fr_pgarr_close(&docs);
+    rc = fr_db_query(&s->db, page_sql, 3, params, &res, err);
+    fr_buf_release(&ids.buf);
+    fr_buf_release(&docs.buf);
+    if (rc != 0)
+        return rc;
+    fresh = fr_xcalloc((size_t)PQntuples(res) + 1, sizeof(*fresh));
+    for (int r = 0; r < PQntuples(res); r++) {
+        if (PQgetvalue(res, r, 0)[0] == 'n')
+            fresh[nfresh++] = PQgetvalue(res, r, 1);
+        else
+            s->marked_due++;
+    }
+    s->seen += n;
+    s->inserted += nfresh;
+    /* If we die between the insert and the enqueue, the refresher finds these pending
+     * rows that Redis does not hold and enqueues them: nothing is lost. */
+    rc = nfresh ? fr_queue_enqueue(&s->queue, fresh, nfresh, 1, &added, err) : 0;
+    s->enqueued += added;
+    free(fresh);
+    PQclear(res);
+    return rc;
+}
+
+int scout_cursor_load(struct scout *s, int *page, struct fr_error *err)
+{
+    const char *params[1] = {s->cfg->common.source};
+    PGresult *res;
+    int rc = fr_db_query(&s->db,
+                         "SELECT coalesce((cursor->>'page')::int, 0) FROM scout_cursors"
+                         " WHERE source = $1 AND name = 'deal'",
+                         1, params, &res, err);
+
+    if (rc != 0)
+        return rc;
+    *page = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    return 0;
+}
+
+int scout_cursor_save(struct scout *s, int page, struct fr_error *err)
+{
+    char json[64];
+    const char *params[2] = {s->cfg->common.source, json};
+
+    snprintf(json, sizeof(json), "{\"page\":%d}", page);
+    return fr_db_query(&s->db,
+                       "INSERT INTO scout_cursors (source, name, cursor) VALUES ($1, 'deal', $2)"
+                       " ON CONFLICT (source, name) DO UPDATE"
+                       " SET cursor = excluded.cursor, updated_at = now()",
+                       2, params, NULL, err);
+}
+
+int scout_run_begin(struct scout *s)
+{
+    const char *params[2] = {s->cfg->common.source, s->queue.worker};
+    PGresult *res;
+
+    s->run_id = 0;
+    if (fr_db_query(&s->db,
+                    "INSERT INTO worker_runs (source, program, worker_id)"
+                    " VALUES ($1, 'freshet-scout', $2) RETURNING run_id",
+                    2, params, &res, NULL) != 0)
+        return -1;
+    s->run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+void scout_run_end(struct scout *s, int ok, const char *error)
+{
+    char id[24], items[24];
+    const char *params[4] = {id, ok ? "t" : "f", items, error};
+
+    if (s->run_id == 0)
+        return;
+    snprintf(id, sizeof(id), "%" PRId64, s->run_id);
+    snprintf(items, sizeof(items), "%" PRIu64, s->inserted);
+    fr_db_query(&s->db,
+                "UPDATE worker_runs SET finished_at = now(), ok = $2, items = $3, error = $4"
+                " WHERE run_id = $1",
+                4, params, NULL, NULL);
+}
