@@ -125,7 +125,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/run.sh $(BIN) $(BUILD)
+	@bash tests/run.sh $(BIN) $(BUILD)
 
 test-asan: deps
 	@$(MAKE) --no-print-directory all SANITIZE=address,undefined CC=clang
@@ -134,11 +134,11 @@ test-asan: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/demo.sh $(BIN) $(N)
+	@bash tests/demo.sh $(BIN) $(N)
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/bench/run.sh $(BIN) $(BUILD) $(N)
+	@bash tests/bench/run.sh $(BIN) $(BUILD) $(N)
 
 install: $(BINARIES)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/freshet/schemas

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/admin.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/migrate.h"
@@ -85,4 +86,32 @@ void fr_app_connect(struct fr_app *app, struct fr_redis *r, struct fr_db *db, in
             exit(fr_err_exit_status(err.code));
         }
     }
+}
+
+int fr_app_ready(struct fr_redis *r, struct fr_db *db, char *why, size_t n)
+{
+    struct fr_error err = {0};
+
+    if (r != NULL && fr_redis_cmd(r, NULL, &err, "PING") != 0) {
+        snprintf(why, n, "redis unreachable: %s", err.msg);
+        return 0;
+    }
+    if (db != NULL && fr_db_exec(db, "SELECT 1", &err) != 0) {
+        snprintf(why, n, "postgresql unreachable: %s", err.msg);
+        return 0;
+    }
+    return 1;
+}
+
+struct fr_admin *fr_app_admin(struct event_base *base, const char *addr,
+                              int (*ready)(void *arg, char *why, size_t n), void *arg)
+{
+    struct fr_error err = {0};
+    struct fr_admin *a = fr_admin_start(base, addr, ready, arg, &err);
+
+    if (a == NULL && err.code != 0)
+        log_warn("admin HTTP disabled: %s", err.msg);
+    else if (a != NULL)
+        log_info_kv(FR_KV("addr", addr), "admin HTTP listening on port %d", fr_admin_port(a));
+    return a;
 }

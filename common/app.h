@@ -35,4 +35,15 @@ void fr_app_print_help(const struct fr_app *app, FILE *f);
 /* Either pointer may be NULL. check_schema: refuse a database not at the latest version. */
 void fr_app_connect(struct fr_app *app, struct fr_redis *r, struct fr_db *db, int check_schema);
 
+/* Readiness for /readyz: Redis answers PING and PostgreSQL answers SELECT 1 (either may
+ * be NULL). Returns 1, or 0 with the reason in why. */
+int fr_app_ready(struct fr_redis *r, struct fr_db *db, char *why, size_t n);
+
+struct event_base;
+struct fr_admin;
+/* Starts the admin server on addr ("off" disables it); a port already taken is a
+ * warning and the daemon runs without it (NULL). ready/arg as in fr_admin_start. */
+struct fr_admin *fr_app_admin(struct event_base *base, const char *addr,
+                              int (*ready)(void *arg, char *why, size_t n), void *arg);
+
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/admin.h"
 #include "common/app.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -113,6 +114,17 @@ static void on_stop(int signo, void *arg)
     evtimer_add(p->grace_ev, &tv);
 }
 
+static int ready(void *arg, char *why, size_t n)
+{
+    struct proc *p = arg;
+
+    if (p->up.fatal) {
+        snprintf(why, n, "source stopped: %s", p->up.fatal_reason);
+        return 0;
+    }
+    return fr_app_ready(&p->redis, &p->db, why, n);
+}
+
 static void setup(struct proc *p, struct fr_app *app)
 {
     const struct proc_config *c = p->cfg;
@@ -139,6 +151,7 @@ static void setup(struct proc *p, struct fr_app *app)
     p->tick_ev = event_new(p->base, -1, EV_PERSIST, on_tick, p);
     evtimer_add(p->tick_ev, &tick);
     heartbeat(p);
+    p->admin = fr_app_admin(p->base, c->admin_addr, ready, p);
     proc_pump_soon(p, 0);
 }
 
@@ -150,6 +163,7 @@ static void teardown(struct proc *p)
      * expires. Retiring now would orphan them. */
     if (p->in_flight == 0 && fr_queue_retire(&p->queue, &err) != 0)
         log_warn("could not unregister: %s", err.msg);
+    fr_admin_free(p->admin);
     fr_http_free(p->http);
     event_free(p->pump_ev);
     event_free(p->grace_ev);

@@ -51,8 +51,10 @@ struct proc {
     struct fr_schema *schema;
     struct proc_store_cfg store;
     struct event *pump_ev, *tick_ev, *grace_ev;
+    struct fr_admin *admin;
     int in_flight;   /* batches between claim and acknowledgement */
     int syncing;     /* a /token request is in flight */
+    int sync_failures;
     int stopping;    /* no new work: draining */
     int idle;        /* the last claim found nothing */
     int exit_code;

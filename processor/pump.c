@@ -29,9 +29,31 @@ static void on_sync(const struct fr_up_result *r, void *arg)
     struct proc *p = arg;
 
     p->syncing = 0;
-    if (r->cls != FR_UP_OK)
-        log_warn("token budget sync failed: %s", r->reason);
-    proc_pump_soon(p, r->cls == FR_UP_OK ? 0 : 1000);
+    if (r->cls == FR_UP_OK) {
+        p->sync_failures = 0;
+        proc_pump_soon(p, 0);
+        return;
+    }
+    log_warn("token budget sync failed (try %d): %s", ++p->sync_failures, r->reason);
+    if (p->cfg->once && p->sync_failures >= 6 && p->in_flight == 0) {
+        p->exit_code = 1;
+        event_base_loopexit(p->base, NULL);
+        return;
+    }
+    proc_pump_soon(p, 250 << (p->sync_failures < 6 ? p->sync_failures : 6));
+}
+
+/* --once with nothing to do ends even before the budget is known. */
+static int once_and_empty(struct proc *p)
+{
+    int64_t waiting = 1, delayed = 0;
+
+    if (!p->cfg->once || p->in_flight > 0)
+        return 0;
+    if (fr_queue_depths(&p->queue, &waiting, &delayed, NULL, NULL) != 0 || waiting > 0)
+        return 0;
+    event_base_loopexit(p->base, NULL);
+    return 1;
 }
 
 /* Returns 1 when tokens for a full batch were taken, 0 when the pump must wait. */
@@ -43,10 +65,11 @@ static int reserve_tokens(struct proc *p)
 
     if (v == FR_BUDGET_GRANTED)
         return 1;
+    if (once_and_empty(p))
+        return 0;
     if (v == FR_BUDGET_UNKNOWN) {
         if (!p->syncing && fr_upstream_sync(&p->up, on_sync, p, &err) == 0)
             p->syncing = 1;
-        proc_pump_soon(p, 1000);
     } else if (v == FR_BUDGET_WAIT) {
         proc_pump_soon(p, wait < 50 ? 50 : wait > 5000 ? 5000 : wait);
     } else {

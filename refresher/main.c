@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/admin.h"
 #include "common/app.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -94,6 +95,13 @@ static void on_pass(evutil_socket_t fd, short what, void *arg)
     evtimer_add(r->pass_ev, &tv);
 }
 
+static int ready(void *arg, char *why, size_t n)
+{
+    struct refr *r = arg;
+
+    return fr_app_ready(&r->redis, &r->db, why, n);
+}
+
 static void on_stop(int signo, void *arg)
 {
     struct refr *r = arg;
@@ -134,6 +142,7 @@ int main(int argc, char **argv)
     fr_budget_init(&r.budget, &r.redis, cfg.common.source, cfg.token_period_ms, cfg.reserve);
     r.pass_ev = evtimer_new(r.base, on_pass, &r);
     sig = fr_sig_install(r.base, on_stop, &r);
+    r.admin = fr_app_admin(r.base, cfg.admin_addr, ready, &r);
     event_active(r.pass_ev, EV_TIMEOUT, 0);
     event_base_dispatch(r.base);
     log_info("stopped after %llu passes: %llu re-queued, %llu retries promoted, %llu items "
@@ -142,6 +151,7 @@ int main(int argc, char **argv)
              (unsigned long long)r.stats.promoted, (unsigned long long)r.stats.reaped_items,
              (unsigned long long)r.stats.reaped_workers, (unsigned long long)r.stats.recovered);
     fr_sig_free(sig);
+    fr_admin_free(r.admin);
     event_free(r.pass_ev);
     event_base_free(r.base);
     fr_redis_close(&r.redis);

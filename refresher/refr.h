@@ -35,6 +35,7 @@ struct refr {
     struct fr_queue queue;
     struct fr_budget budget;
     struct event *pass_ev;
+    struct fr_admin *admin;
     int64_t last_upkeep_ms, last_staleness_ms;
     struct refr_stats stats;
     int stopping;

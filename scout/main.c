@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/admin.h"
 #include "common/app.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -34,6 +35,17 @@ static const struct fr_opt opts[] = {
     {"FRESHET_ONCE", "once", FR_OPT_FLAG, "false", 0, 0, C(once),
      "run one discovery pass and exit"},
 };
+
+static int ready(void *arg, char *why, size_t n)
+{
+    struct scout *s = arg;
+
+    if (s->up.fatal) {
+        snprintf(why, n, "source stopped: %s", s->up.fatal_reason);
+        return 0;
+    }
+    return fr_app_ready(&s->redis, &s->db, why, n);
+}
 
 static void on_pass(evutil_socket_t fd, short what, void *arg)
 {
@@ -112,10 +124,12 @@ int main(int argc, char **argv)
     s.step_ev = evtimer_new(s.base, scout_step_cb, &s);
     s.grace_ev = evtimer_new(s.base, on_grace, &s);
     sig = fr_sig_install(s.base, on_stop, &s);
+    s.admin = fr_app_admin(s.base, cfg.admin_addr, ready, &s);
     event_active(s.pass_ev, EV_TIMEOUT, 0);
     event_base_dispatch(s.base);
     log_info("stopped after %llu passes", (unsigned long long)s.passes);
     fr_sig_free(sig);
+    fr_admin_free(s.admin);
     fr_http_free(s.http);
     event_free(s.pass_ev);
     event_free(s.step_ev);

@@ -131,7 +131,16 @@ static void on_sync(const struct fr_up_result *r, void *arg)
     struct scout *s = arg;
 
     s->syncing = 0;
-    scout_step_soon(s, r->cls == FR_UP_OK ? 0 : 1000);
+    if (r->cls == FR_UP_OK) {
+        s->sync_failures = 0;
+        scout_step_soon(s, 0);
+        return;
+    }
+    /* An upstream we cannot even ask for the budget fails the pass like a page would. */
+    log_warn("token budget sync failed (try %d): %s", ++s->sync_failures, r->reason);
+    if (s->sync_failures >= PAGE_TRIES)
+        s->failed = 1;
+    scout_step_soon(s, 250 << (s->sync_failures < 6 ? s->sync_failures : 6));
 }
 
 /* Takes 5 tokens and sends one page; 0 when it must wait (the step is re-armed). */
@@ -148,8 +157,11 @@ static int send_page(struct scout *s, int page)
         return 0;
     }
     v = fr_budget_take(&s->budget, 5, &wait, &err);
-    if (v == FR_BUDGET_UNKNOWN && !s->syncing && fr_upstream_sync(&s->up, on_sync, s, &err) == 0)
-        s->syncing = 1;
+    if (v == FR_BUDGET_UNKNOWN) {
+        if (!s->syncing && fr_upstream_sync(&s->up, on_sync, s, &err) == 0)
+            s->syncing = 1;
+        return 0; /* on_sync steps again */
+    }
     if (v != FR_BUDGET_GRANTED) {
         scout_step_soon(s, v == FR_BUDGET_WAIT ? (wait > 5000 ? 5000 : wait) : 1000);
         return 0;
@@ -218,7 +230,7 @@ void scout_step_cb(evutil_socket_t fd, short what, void *arg)
     limit = s->cfg->max_pages > 0 ? (int)s->cfg->max_pages : -1;
     if (s->failed || s->stopping || s->up.fatal) {
         s->failed |= s->up.fatal;
-        if (s->in_flight == 0)
+        if (s->in_flight == 0 && !s->syncing)
             finish_pass(s);
         return;
     }
@@ -259,6 +271,7 @@ void scout_pass_start(struct scout *s)
     s->failed = 0;
     s->next_page = s->done_upto = s->pages_start = page;
     s->end_page = -1;
+    s->sync_failures = 0;
     s->seen = s->inserted = s->enqueued = s->marked_due = 0;
     s->pass_started_ms = fr_mono_ms();
     scout_run_begin(s);

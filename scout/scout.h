@@ -46,6 +46,7 @@ struct scout {
     struct fr_http *http;
     struct fr_upstream up;
     struct event *pass_ev, *step_ev, *grace_ev;
+    struct fr_admin *admin;
     /* the pass in progress */
     int running;
     int stopping;
@@ -56,6 +57,7 @@ struct scout {
     int failed;      /* the pass gave up on a page */
     int in_flight;
     int syncing;
+    int sync_failures;
     struct scout_page pages[SCOUT_MAX_AHEAD];
     int64_t run_id;
     int64_t pass_started_ms;

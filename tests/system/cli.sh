@@ -58,8 +58,14 @@ expect_eq "items table exists" t "$(sql "SELECT to_regclass('items') IS NOT NULL
 out=$("$FRESHET_BIN/freshetctl" migrate 2>&1); rc=$?
 expect_eq "second migrate exits 0" 0 "$rc"
 expect_match "second migrate is a no-op and says so" "up to date" "$out"
-out=$("$FRESHET_BIN/freshet-scout" --once 2>&1); rc=$?
+out=$("$FRESHET_BIN/freshet-refresher" --once 2>&1); rc=$?
 expect_eq "a daemon starts on a migrated database" 0 "$rc"
+out=$("$FRESHET_BIN/freshet-processor" --once 2>&1); rc=$?
+expect_eq "processor --once with an empty queue exits 0 at once" 0 "$rc"
+start=$(date +%s)
+out=$(KEEPA_BASE_URL=http://127.0.0.1:1 FRESHET_HTTP_TIMEOUT=1s "$FRESHET_BIN/freshet-scout" --once 2>&1); rc=$?
+expect_eq "scout --once with an unreachable upstream exits 1" 1 "$rc"
+expect_le "... within a bounded time (s)" $(( $(date +%s) - start )) 40
 sql "INSERT INTO schema_migrations VALUES (999, 'future')"
 out=$("$FRESHET_BIN/freshetctl" migrate 2>&1); rc=$?
 expect_eq "migrate refuses a newer schema (exit 1)" 1 "$rc"

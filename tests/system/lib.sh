@@ -102,3 +102,67 @@ wait_for() {
         sleep 0.2
     done
 }
+
+# --- helpers added for the pipeline/refresh/concurrency/resume/shutdown tests ---
+
+# jsql FILE QUERY: runs QUERY (psql, unaligned, tuples only) with the psql variable j
+# holding FILE's contents, so JSON is parsed by PostgreSQL (no jq needed), e.g.
+#   jsql "$T_DIR/stats.json" "SELECT :'j'::jsonb->>'products_served'"
+jsql() {
+    # shellcheck disable=SC2016 # the backquotes are psql's, not the shell's
+    { printf '\\set j `cat %s`\n' "$1"; printf '%s\n' "$2"; } |
+        psql -X -q -A -t -v ON_ERROR_STOP=1 "$DATABASE_URL"
+}
+
+# jget JSON PATH: the value at PATH (comma-separated keys, as for #>>) of the JSON text;
+# empty when absent, e.g. jget "$(fake_get /stats)" requests,deal,200
+jget() {
+    printf '%s' "$1" >"$T_DIR/jget.json"
+    jsql "$T_DIR/jget.json" "SELECT :'j'::jsonb #>> '{$2}'"
+}
+
+# fake_get PATH: GET $FAKE_URL/PATH (body on stdout; non-zero on an HTTP error).
+fake_get() { curl -sf --max-time 30 "$FAKE_URL$1"; }
+
+# fake_stat PATH: one figure of the fake's /stats (0 when absent), e.g.
+#   fake_stat asins_served_max; fake_stat requests,deal,200
+fake_stat() {
+    local v
+    v=$(jget "$(fake_get /stats)" "$1")
+    echo "${v:-0}"
+}
+
+# count_status STATUS: rows of items with that status (current FRESHET_SOURCE or keepa).
+count_status() {
+    sql "SELECT count(*) FROM items WHERE source = '${FRESHET_SOURCE:-keepa}' AND status = '$1'"
+}
+
+# rows_are N STATUS: succeeds when exactly N rows have STATUS (for wait_for).
+rows_are() { [ "$(count_status "$2")" = "$1" ]; }
+
+# exits_within SECONDS PID: waits for PID (a child of this shell, so not inside $(...))
+# to exit, at most SECONDS (may be fractional); sets T_EXIT to its exit status, or to
+# "timeout" when it was still running, and T_WAITED_MS to the time waited.
+# shellcheck disable=SC2034 # T_EXIT and T_WAITED_MS are read by the tests
+exits_within() {
+    local start deadline
+    start=$(now_ms)
+    deadline=$(( start + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }') ))
+    T_EXIT=timeout
+    while kill -0 "$2" 2>/dev/null && ! ps -o stat= -p "$2" | grep -q '^Z'; do
+        if [ "$(now_ms)" -ge "$deadline" ]; then
+            T_WAITED_MS=$(( $(now_ms) - start ))
+            return 1
+        fi
+        sleep 0.05
+    done
+    wait "$2"
+    T_EXIT=$?
+    T_WAITED_MS=$(( $(now_ms) - start ))
+}
+
+# now_ms: wall clock in milliseconds.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# log_of NAME: path of the log start_bg wrote for NAME.
+log_of() { echo "$T_DIR/$1.log"; }

@@ -31,6 +31,7 @@ void fk_buf_reserve(struct fk_buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1; /* +1 keeps room for fk_buf_cstr's NUL */
     size_t cap = b->cap ? b->cap : 64;
+    char *grown;
 
     if (need <= b->cap)
         return;
@@ -38,9 +39,10 @@ void fk_buf_reserve(struct fk_buf *b, size_t extra)
         abort();
     while (cap < need)
         cap *= 2;
-    b->data = realloc(b->data, cap);
-    if (b->data == NULL)
+    grown = realloc(b->data, cap);
+    if (grown == NULL)
         abort();
+    b->data = grown;
     b->cap = cap;
 }
 
@@ -104,37 +106,40 @@ void fk_jw_close(struct fk_buf *b, char bracket)
     fk_buf_putc(b, bracket);
 }
 
-/* Writes the digits of v with no separator. */
-static void put_uint(struct fk_buf *b, uint64_t v)
+/*
+ * Writes an optional separator, sign and the digits of magnitude with a
+ * single capacity check: integers are most of every response's bytes.
+ */
+static void put_int(struct fk_buf *b, int negative, uint64_t magnitude)
 {
     char tmp[24];
     size_t n = 0;
+    char *p;
 
     do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    fk_buf_reserve(b, n);
+        tmp[n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    fk_buf_reserve(b, n + 2);
+    p = b->data + b->len;
+    if (b->len > 0 && p[-1] != '{' && p[-1] != '[' && p[-1] != ':')
+        *p++ = ',';
+    if (negative)
+        *p++ = '-';
     while (n > 0)
-        b->data[b->len++] = tmp[--n];
+        *p++ = tmp[--n];
+    b->len = (size_t)(p - b->data);
 }
 
 void fk_jw_uint(struct fk_buf *b, uint64_t v)
 {
-    fk_jw_sep(b);
-    put_uint(b, v);
+    put_int(b, 0, v);
 }
 
 void fk_jw_int(struct fk_buf *b, int64_t v)
 {
-    fk_jw_sep(b);
-    if (v < 0) {
-        fk_buf_putc(b, '-');
-        /* Negating through uint64_t is defined even for INT64_MIN. */
-        put_uint(b, (uint64_t)0 - (uint64_t)v);
-        return;
-    }
-    put_uint(b, (uint64_t)v);
+    /* Negating through uint64_t is defined even for INT64_MIN. */
+    put_int(b, v < 0, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
 }
 
 void fk_jw_double(struct fk_buf *b, double v)

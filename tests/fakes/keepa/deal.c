@@ -30,8 +30,8 @@ struct fk_deal_cache {
     int valid;
     uint64_t epoch;
     double fraction;
-    uint32_t *idx;
-    size_t n, cap;
+    uint32_t *idx; /* catalog-size array, the first n entries used */
+    size_t n;
 };
 
 struct deal_req {
@@ -39,11 +39,16 @@ struct deal_req {
     int64_t domain;
 };
 
-struct fk_deal_cache *fk_deal_cache_new(void)
+struct fk_deal_cache *fk_deal_cache_new(uint32_t size)
 {
     struct fk_deal_cache *dc = calloc(1, sizeof(*dc));
 
     if (dc == NULL)
+        abort();
+    /* At most every product is a deal. Pages of the array are only touched
+     * (and so only cost memory) once --deal-fraction < 1 fills them. */
+    dc->idx = malloc((size ? size : 1) * sizeof(*dc->idx));
+    if (dc->idx == NULL)
         abort();
     return dc;
 }
@@ -68,12 +73,6 @@ static void cache_rebuild(struct fk_deal_cache *dc, const struct fk_catalog *cat
         int64_t v = fk_catalog_version(cat, i, now);
         if (fk_unit(fk_hashv(seed, i, FK_SALT_DEAL, v)) >= fraction)
             continue;
-        if (dc->n == dc->cap) {
-            dc->cap = dc->cap ? dc->cap * 2 : 1024;
-            dc->idx = realloc(dc->idx, dc->cap * sizeof(*dc->idx));
-            if (dc->idx == NULL)
-                abort();
-        }
         dc->idx[dc->n++] = i;
     }
     dc->valid = 1;

@@ -12,10 +12,13 @@
 
 #include "server.h"
 
+#include <stdint.h>
+
 #define FK_DEALS_PER_PAGE 150
 
-/* Returns a new, empty cache of the deal list (free with fk_deal_cache_free). */
-struct fk_deal_cache *fk_deal_cache_new(void);
+/* Returns a new, empty deal-list cache for a catalog of size products
+ * (free with fk_deal_cache_free). */
+struct fk_deal_cache *fk_deal_cache_new(uint32_t size);
 void fk_deal_cache_free(struct fk_deal_cache *dc);
 
 /* Handles GET /deal?selection=JSON and POST /deal with a JSON body. */

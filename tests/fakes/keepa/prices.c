@@ -45,9 +45,9 @@ int32_t fk_price_new(uint64_t seed, uint32_t idx, int64_t version)
     return (p & ~1) | (int32_t)(version & 1);
 }
 
-int32_t fk_price_amazon(uint64_t seed, uint32_t idx, int64_t version)
+int32_t fk_price_amazon(uint64_t seed, uint32_t idx, int64_t version, int32_t new_price)
 {
-    int32_t p = fk_price_new(seed, idx, version);
+    int32_t p = new_price;
     uint64_t h = fk_hashv(seed, idx, FK_SALT_AMAZON, version);
 
     /* About 60% of products are sold by Amazon, and then in 9 versions of 10. */
@@ -66,9 +66,9 @@ int32_t fk_sales_rank(uint64_t seed, uint32_t idx, int64_t version)
     return (int32_t)(1 + base / 2 + h % (base + 1));
 }
 
-int32_t fk_shipping(uint64_t seed, uint32_t idx, int64_t version)
+int32_t fk_shipping(uint64_t seed, uint32_t idx, int64_t version, int32_t new_price)
 {
-    if (fk_price_new(seed, idx, version) < 0)
+    if (new_price < 0)
         return -1;
     return fk_hashv(seed, idx, FK_SALT_SHIPPING, version) % 4 == 0 ? 499 : 0;
 }
@@ -81,9 +81,9 @@ uint32_t fk_buybox_seller(uint64_t seed, uint32_t idx, int64_t version)
     return (uint32_t)(fk_hashv(seed, idx, FK_SALT_SELLER, -1 - (int64_t)who) % FK_SELLER_POOL);
 }
 
-int32_t fk_offer_count(uint64_t seed, uint32_t idx, int64_t version)
+int32_t fk_offer_count(uint64_t seed, uint32_t idx, int64_t version, int32_t new_price)
 {
-    if (fk_price_new(seed, idx, version) < 0)
+    if (new_price < 0)
         return 0;
     return 1 + (int32_t)(fk_hashv(seed, idx, FK_SALT_MISC, version) % 25);
 }

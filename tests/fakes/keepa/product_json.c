@@ -188,7 +188,7 @@ static void render_stats(const struct fk_server *srv, uint64_t seed, uint32_t id
     render_avg(s, "avg180", 180, out);
     fk_jw_kint(out, "salesRankDrops30", sales_rank_drops(s, 30));
     fk_jw_kint(out, "salesRankDrops90", sales_rank_drops(s, 90));
-    fk_jw_kint(out, "totalOfferCount", fk_offer_count(seed, idx, s->version[last]));
+    fk_jw_kint(out, "totalOfferCount", fk_offer_count(seed, idx, s->version[last], s->newp[last]));
     fk_jw_kint(out, "buyBoxPrice", s->newp[last]);
     fk_jw_kint(out, "buyBoxShipping", s->shipping[last]);
     fk_jw_kbool(out, "buyBoxIsFBA", s->shipping[last] == 0);

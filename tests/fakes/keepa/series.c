@@ -18,9 +18,9 @@ static void fill_point(struct fk_series *s, int i, uint64_t seed, uint32_t idx, 
 {
     s->version[i] = v;
     s->newp[i] = fk_price_new(seed, idx, v);
-    s->amazon[i] = fk_price_amazon(seed, idx, v);
+    s->amazon[i] = fk_price_amazon(seed, idx, v, s->newp[i]);
     s->rank[i] = fk_sales_rank(seed, idx, v);
-    s->shipping[i] = fk_shipping(seed, idx, v);
+    s->shipping[i] = fk_shipping(seed, idx, v, s->newp[i]);
     s->landed[i] = s->newp[i] < 0 ? FK_NO_OFFER : s->newp[i] + s->shipping[i];
     s->seller[i] = fk_buybox_seller(seed, idx, v);
 }

@@ -247,6 +247,35 @@ static void on_request(struct evhttp_request *req, void *arg)
         run(&c);
 }
 
+/* Gives every configured key its starting balance. */
+static void init_keys(struct fk_keys *ks, const struct fk_options *o)
+{
+    memset(ks, 0, sizeof(*ks));
+    ks->minute_ms = o->minute_ms;
+    for (size_t i = 0; i < o->nkeys; i++) {
+        ks->v[i] = o->keys[i];
+        ks->v[i].tokens = o->initial_tokens == FK_INITIAL_RATE ? o->keys[i].rate
+                                                               : o->initial_tokens;
+    }
+    ks->n = o->nkeys;
+}
+
+static void init_faults(struct fk_faults *f, const struct fk_options *o)
+{
+    memset(f, 0, sizeof(*f));
+    f->rate[FK_FAULT_5XX] = o->fail_5xx;
+    f->rate[FK_FAULT_TIMEOUT] = o->fail_timeout;
+    f->rate[FK_FAULT_RESET] = o->fail_reset;
+    f->rate[FK_FAULT_TRUNCATE] = o->fail_truncate;
+    f->rate[FK_FAULT_GARBAGE] = o->fail_garbage;
+    f->rate[FK_FAULT_429] = o->fail_429;
+    f->latency_ms = o->latency_ms;
+    f->jitter_ms = o->jitter_ms;
+    f->hold_ms = o->hold_ms;
+    /* Independent of the catalog's hashes, but still fixed by --seed. */
+    f->rng = o->seed ^ 0x5eedfa17u;
+}
+
 int fk_server_init(struct fk_server *srv, struct event_base *base, char *err, size_t errlen)
 {
     const struct fk_options *o = &srv->opt;
@@ -255,29 +284,12 @@ int fk_server_init(struct fk_server *srv, struct event_base *base, char *err, si
     srv->cat = fk_catalog_new(o->seed, (uint32_t)o->products, o->change_period_ms,
                               o->invalid_rate);
     srv->sellers = fk_sellers_new(o->seed);
-    srv->deals = fk_deal_cache_new();
+    srv->deals = fk_deal_cache_new((uint32_t)o->products);
     srv->deal_fraction = o->deal_fraction;
-    fk_stats_init(&srv->stats, (uint32_t)o->products);
-    memset(&srv->keys, 0, sizeof(srv->keys));
-    srv->keys.minute_ms = o->minute_ms;
-    for (size_t i = 0; i < o->nkeys; i++) {
-        srv->keys.v[i] = o->keys[i];
-        srv->keys.v[i].tokens = o->initial_tokens == FK_INITIAL_RATE ? o->keys[i].rate
-                                                                     : o->initial_tokens;
-    }
-    srv->keys.n = o->nkeys;
-    memset(&srv->faults, 0, sizeof(srv->faults));
-    srv->faults.rate[FK_FAULT_5XX] = o->fail_5xx;
-    srv->faults.rate[FK_FAULT_TIMEOUT] = o->fail_timeout;
-    srv->faults.rate[FK_FAULT_RESET] = o->fail_reset;
-    srv->faults.rate[FK_FAULT_TRUNCATE] = o->fail_truncate;
-    srv->faults.rate[FK_FAULT_GARBAGE] = o->fail_garbage;
-    srv->faults.rate[FK_FAULT_429] = o->fail_429;
-    srv->faults.latency_ms = o->latency_ms;
-    srv->faults.jitter_ms = o->jitter_ms;
-    srv->faults.hold_ms = o->hold_ms;
-    srv->faults.rng = o->seed ^ 0x5eedfa17u;
     srv->parked = NULL;
+    fk_stats_init(&srv->stats, (uint32_t)o->products);
+    init_keys(&srv->keys, o);
+    init_faults(&srv->faults, o);
     if (fk_gzip_init(&srv->gz, 1) < 0) {
         snprintf(err, errlen, "zlib initialisation failed");
         return -1;
@@ -290,7 +302,7 @@ int fk_server_init(struct fk_server *srv, struct event_base *base, char *err, si
     evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_max_body_size(srv->http, 1 << 20);
     evhttp_set_max_headers_size(srv->http, 64 << 10);
-    evhttp_set_timeout(srv->http, 120);
+    evhttp_set_timeout(srv->http, 120); /* idle keep-alive connections */
     evhttp_set_gencb(srv->http, on_request, srv);
     return 0;
 }
