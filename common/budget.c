@@ -13,9 +13,11 @@
  * Fields: tokens, next (next refill), rate, pause (until), inflight, used (last take). */
 static struct fr_redis_script bucket_lua = {.src =
     "local op, now, period = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
-    "local h = redis.call('HMGET', KEYS[1], 'tokens', 'next', 'rate', 'pause', 'inflight', 'used')\n"
+    "local h = redis.call('HMGET', KEYS[1], 'tokens', 'next', 'rate', 'pause', 'inflight', 'used',\n"
+    "                     'ts')\n"
     "local tokens, nxt, rate = tonumber(h[1]), tonumber(h[2]), tonumber(h[3])\n"
     "local pause, inflight, used = tonumber(h[4]) or 0, tonumber(h[5]) or 0, tonumber(h[6]) or 0\n"
+    "local ts = tonumber(h[7]) or 0\n"
     "if tokens and rate and rate > 0 then\n"
     "  if now >= nxt then\n"
     "    local n = math.floor((now - nxt) / period) + 1\n"
@@ -27,7 +29,7 @@ static struct fr_redis_script bucket_lua = {.src =
     "if now - used > 2 * period then inflight = 0 end\n"
     "local function save()\n"
     "  redis.call('HSET', KEYS[1], 'tokens', tokens, 'next', nxt, 'rate', rate,\n"
-    "             'pause', pause, 'inflight', inflight, 'used', used)\n"
+    "             'pause', pause, 'inflight', inflight, 'used', used, 'ts', ts)\n"
     "end\n"
     "if op == 'take' then\n"
     "  local cost, reserve = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
@@ -48,9 +50,14 @@ static struct fr_redis_script bucket_lua = {.src =
     "elseif op == 'sync' then\n"
     "  local done, has, left, refill_in, r = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]),\n"
     "        tonumber(ARGV[7]), tonumber(ARGV[8])\n"
+    "  local sts = tonumber(ARGV[9]) or 0\n"
     "  inflight = math.max(0, inflight - done)\n"
     "  if has == '1' and r > 0 then\n"
-    "    tokens = left - inflight; nxt = now + refill_in; rate = r\n"
+    "    if not tokens or sts > ts or sts == 0 then\n"
+    "      tokens = left - inflight; nxt = now + refill_in; rate = r; ts = math.max(ts, sts)\n"
+    "    elseif sts == ts then\n"
+    "      tokens = math.min(tokens, left - inflight)\n"
+    "    end\n"
     "  end\n"
     "  if tokens then save() end\n"
     "  return {0, 0}\n"
@@ -79,14 +86,14 @@ static int run(struct fr_budget *b, const char *op, int nargs, const char *const
                int64_t out[3], struct fr_error *err)
 {
     char now[24], period[24];
-    const char *args[8] = {op, now, period};
+    const char *args[9] = {op, now, period};
     const char *keys[1] = {b->key};
     redisReply *rep;
     int rc;
 
     snprintf(now, sizeof(now), "%lld", (long long)fr_wall_ms());
     snprintf(period, sizeof(period), "%lld", (long long)b->period_ms);
-    for (int i = 0; i < nargs && i < 5; i++)
+    for (int i = 0; i < nargs && i < 6; i++)
         args[3 + i] = extra[i];
     rc = fr_redis_eval(b->redis, &bucket_lua, &rep, err, 1, keys, 3 + nargs, args);
     if (rc != 0)
@@ -137,16 +144,18 @@ int fr_budget_refund(struct fr_budget *b, int64_t tokens, struct fr_error *err)
 }
 
 int fr_budget_sync(struct fr_budget *b, int64_t done, int has_tokens, int64_t tokens_left,
-                   int64_t refill_in_ms, int64_t refill_rate, struct fr_error *err)
+                   int64_t refill_in_ms, int64_t refill_rate, int64_t server_ts,
+                   struct fr_error *err)
 {
-    char d[24], l[24], in[24], r[24];
-    const char *extra[5] = {d, has_tokens ? "1" : "0", l, in, r};
+    char d[24], l[24], in[24], r[24], t[24];
+    const char *extra[6] = {d, has_tokens ? "1" : "0", l, in, r, t};
 
     snprintf(d, sizeof(d), "%lld", (long long)done);
     snprintf(l, sizeof(l), "%lld", (long long)tokens_left);
     snprintf(in, sizeof(in), "%lld", (long long)refill_in_ms);
     snprintf(r, sizeof(r), "%lld", (long long)refill_rate);
-    return run(b, "sync", 5, extra, NULL, err);
+    snprintf(t, sizeof(t), "%lld", (long long)server_ts);
+    return run(b, "sync", 6, extra, NULL, err);
 }
 
 int fr_budget_pause(struct fr_budget *b, int64_t ms, struct fr_error *err)

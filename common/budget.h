@@ -43,9 +43,12 @@ int fr_budget_take_reserved(struct fr_budget *b, int64_t cost, int64_t *wait_ms,
 int fr_budget_refund(struct fr_budget *b, int64_t tokens, struct fr_error *err);
 
 /* After a response: releases `done` reserved tokens and, when has_tokens, replaces the
- * estimate with the upstream's figures. */
+ * estimate with the upstream's figures — unless a response the upstream answered later
+ * (server_ts, its own clock) already did: answers arrive out of order, and an older
+ * tokensLeft would hand out tokens that are already spent. */
 int fr_budget_sync(struct fr_budget *b, int64_t done, int has_tokens, int64_t tokens_left,
-                   int64_t refill_in_ms, int64_t refill_rate, struct fr_error *err);
+                   int64_t refill_in_ms, int64_t refill_rate, int64_t server_ts,
+                   struct fr_error *err);
 
 /* Pauses the source for every worker until now + ms (a 429). */
 int fr_budget_pause(struct fr_budget *b, int64_t ms, struct fr_error *err);

@@ -64,7 +64,7 @@ static void sync_budget(struct fr_upstream *u, int64_t cost, const struct fr_kee
 
     /* Trust what the upstream charged over our estimate: give back any difference. */
     if (fr_budget_sync(u->budget, cost, env->has_tokens, env->tokens_left, env->refill_in,
-                       env->refill_rate, &err) != 0)
+                       env->refill_rate, env->timestamp, &err) != 0)
         log_warn("token budget not synchronised: %s", err.msg);
     if (env->has_tokens)
         fr_gauge_set(fr_gauge_get("freshet_upstream_tokens_left",
