@@ -53,7 +53,7 @@ TESTBINS := $(if $(UNIT_SRC),$(BUILD)/tests/unit-tests) \
             $(if $(INTEG_SRC),$(BUILD)/tests/integration-tests) \
             $(patsubst tests/%.c,$(BUILD)/tests/%,$(TOOL_SRC))
 
-.PHONY: all test test-asan test-unit clean install demo bench deps check-deps
+.PHONY: all test test-asan test-chaos clean install demo bench deps fuzz
 all: $(BINARIES) $(TESTBINS)
 
 $(BUILD)/%.o: %.c
@@ -131,6 +131,14 @@ test-asan: deps
 	@$(MAKE) --no-print-directory all SANITIZE=address,undefined CC=clang
 	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 FRESHET_SANITIZED=1 sh tests/run.sh build-san/bin build-san
+
+test-chaos: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/run.sh $(BIN) $(BUILD) chaos
+
+fuzz: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -93,6 +93,7 @@ void fr_queue_init(struct fr_queue *q, struct fr_redis *r, const char *source, c
     memset(q, 0, sizeof(*q));
     q->redis = r;
     snprintf(q->prefix, sizeof(q->prefix), "freshet:{%s}:", source);
+    fr_strlcpy(q->source, source, sizeof(q->source));
     fr_strlcpy(q->worker, worker, sizeof(q->worker));
 }
 
@@ -316,7 +317,7 @@ int fr_queue_dead_letter(struct fr_queue *q, const char *raw, size_t len, const 
     fr_buf_printf(&b, ",\"truncated\":%s,\"reason\":", len > 1024 ? "true" : "false");
     fr_buf_put_json_str(&b, reason);
     fr_buf_printf(&b, ",\"time\":\"%s\",\"source\":", ts);
-    fr_buf_put_json_str(&b, q->prefix);
+    fr_buf_put_json_str(&b, q->source);
     fr_buf_putc(&b, '}');
     rc = fr_redis_cmd(q->redis, NULL, err, "RPUSH %s %b", key, b.data, b.len);
     fr_buf_release(&b);

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Chaos test (DESIGN invariants 1-3): a catalog of 20,000 behind a fake Keepa that fails
+# 5% of requests (500s and time-outs) and whose token budget forces waiting; two scouts,
+# three processors and two refreshers as real processes. While they work, a random
+# worker is killed with SIGKILL every few seconds and restarted, Redis is restarted
+# once and flushed once, PostgreSQL is restarted once. At the end every id must be
+# active (or failed with a reason), with no duplicate row or history snapshot, and
+# fewer than 1% of upstream product fetches may be for ids already fetched.
+. "$(dirname "$0")/../system/lib.sh"
+
+N=${CHAOS_N:-20000}
+RATE=${CHAOS_RATE:-600}      # tokens per fake minute (a minute lasts 1 s here)
+LIMIT=${CHAOS_LIMIT:-300}    # seconds the fleet gets to finish
+fresh_db chaos
+"$FRESHET_BIN/freshetctl" migrate >/dev/null 2>&1
+start_fake --products "$N" --key "test:$RATE" --minute-ms 1000 --fail-5xx 0.025 \
+    --fail-timeout 0.025 --timeout-hold-ms 5000 --change-period-ms 100000000 --latency-ms 5
+export FRESHET_TOKEN_PERIOD=1s FRESHET_HTTP_TIMEOUT=2s FRESHET_LEASE=8s FRESHET_HEARTBEAT=1s \
+    FRESHET_RETRY_BASE=200ms FRESHET_RETRY_CAP=3s FRESHET_REFRESH_PASS=500ms \
+    FRESHET_RECOVER_AFTER=5s FRESHET_IDLE_POLL=50ms FRESHET_SCOUT_INTERVAL=5s \
+    FRESHET_MAX_ATTEMPTS=8 FRESHET_GRACE=3s FRESHET_LOG_LEVEL=warn
+
+declare -A CMD PID
+CMD[scout1]="$FRESHET_BIN/freshet-scout"
+CMD[scout2]="$FRESHET_BIN/freshet-scout"
+CMD[proc1]="$FRESHET_BIN/freshet-processor"
+CMD[proc2]="$FRESHET_BIN/freshet-processor"
+CMD[proc3]="$FRESHET_BIN/freshet-processor"
+CMD[refr1]="$FRESHET_BIN/freshet-refresher"
+CMD[refr2]="$FRESHET_BIN/freshet-refresher"
+launch() {
+    "${CMD[$1]}" >>"$T_DIR/$1.log" 2>&1 &
+    PID[$1]=$!
+    T_PIDS+=("$!")
+}
+for w in "${!CMD[@]}"; do launch "$w"; done
+
+done_count() { sql "SELECT count(*) FROM items WHERE status IN ('active', 'failed')"; }
+start=$(date +%s)
+kills=0
+events=""
+svc() { bash "$FRESHET_TEST_SERVICES" "$1" "$FRESHET_TEST_DIR" >/dev/null 2>&1; }
+while :; do
+    t=$(( $(date +%s) - start ))
+    n=$(done_count 2>/dev/null || echo 0)
+    [ "${n:-0}" -ge "$N" ] && [ $t -ge 35 ] && break
+    [ $t -ge "$LIMIT" ] && break
+    # Every ~3 s a random worker dies without warning and comes back.
+    names=("${!CMD[@]}")
+    victim=${names[RANDOM % ${#names[@]}]}
+    kill -KILL "${PID[$victim]}" 2>/dev/null && kills=$((kills + 1))
+    wait "${PID[$victim]}" 2>/dev/null
+    launch "$victim"
+    case $t in
+    1[0-2]) [[ $events != *R* ]] && svc restart-redis && events+=R && echo "# t=${t}s redis restarted" ;;
+    2[0-2]) [[ $events != *F* ]] && svc flush-redis && events+=F && echo "# t=${t}s redis flushed" ;;
+    3[0-2]) [[ $events != *P* ]] && svc restart-pg && events+=P && echo "# t=${t}s postgresql restarted" ;;
+    esac
+    echo "# t=${t}s done ${n:-?}/$N, $kills kills"
+    sleep 3
+done
+elapsed=$(( $(date +%s) - start ))
+# Let the last in-flight work settle, then stop the fleet cleanly.
+wait_for 60 test "$(sql "SELECT count(*) FROM items WHERE status = 'pending_processing'")" = 0
+for w in "${!CMD[@]}"; do kill -TERM "${PID[$w]}" 2>/dev/null; done
+
+total=$(sql "SELECT count(*) FROM items")
+active=$(sql "SELECT count(*) FROM items WHERE status = 'active'")
+failed=$(sql "SELECT count(*) FROM items WHERE status = 'failed'")
+failed_noreason=$(sql "SELECT count(*) FROM items WHERE status = 'failed' AND coalesce(last_error, '') = ''")
+pending=$(sql "SELECT count(*) FROM items WHERE status = 'pending_processing'")
+dup_rows=$(sql "SELECT count(*) - count(DISTINCT (source, id)) FROM items")
+dup_hist=$(sql "SELECT count(*) - count(DISTINCT (source, id, observed_at)) FROM item_history")
+hist_missing=$(sql "SELECT count(*) FROM items i WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM item_history h WHERE h.source = i.source AND h.id = i.id)")
+stats=$(curl -s "$FAKE_URL/stats?asins=1")
+served=$(printf '%s' "$stats" | grep -o '"products_served": *[0-9]*' | grep -o '[0-9]*$')
+unique=$(printf '%s' "$stats" | grep -o '"asins_served_unique": *[0-9]*' | grep -o '[0-9]*$')
+wasted=$(( ${served:-0} - ${unique:-0} ))
+echo "# chaos: ${elapsed}s, $kills kill -9s, events '$events' (R restart, F flush, P pg restart)"
+echo "# rows $total: active $active, failed $failed (without reason $failed_noreason), pending $pending"
+echo "# duplicate rows $dup_rows, duplicate history snapshots $dup_hist, active without history $hist_missing"
+echo "# upstream products served ${served:-0} for ${unique:-0} distinct ids: $wasted repeated fetches"
+expect_eq "every discovered id has a row" "$N" "$total"
+expect_eq "every id is active or failed" "$N" $(( active + failed ))
+expect_eq "no failed row without a reason" 0 "$failed_noreason"
+expect_eq "no duplicate rows" 0 "$dup_rows"
+expect_eq "no duplicate history snapshots" 0 "$dup_hist"
+expect_eq "every active row has its history snapshot" 0 "$hist_missing"
+expect_eq "redis restart, flush and postgresql restart all happened" RFP "$events"
+expect_le "repeated product fetches <= 1% of all (x100)" $(( wasted * 100 )) "${served:-0}"
+for w in "${!CMD[@]}"; do
+    if grep -qE 'AddressSanitizer|runtime error|Segmentation|Assertion' "$T_DIR/$w.log"; then
+        fail "$w crashed" "$(grep -m1 -E 'AddressSanitizer|runtime error|Segmentation|Assertion' "$T_DIR/$w.log")"
+    fi
+done
+finish
