@@ -130,7 +130,7 @@ test: deps
 test-asan: deps
 	@$(MAKE) --no-print-directory all SANITIZE=address,undefined CC=clang
 	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	 FRESHET_SANITIZED=1 sh tests/run.sh build-san/bin build-san
+	 FRESHET_SANITIZED=1 bash tests/run.sh build-san/bin build-san
 
 test-chaos: deps
 	@$(MAKE) --no-print-directory all

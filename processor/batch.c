@@ -64,6 +64,8 @@ int proc_batch_fetch(struct proc_batch *b)
 
 static void free_batch(struct proc_batch *b)
 {
+    if (b->retry_ev)
+        event_free(b->retry_ev);
     fr_keepa_products_free(b->products, b->nproducts);
     free(b->items);
     free(b);
@@ -309,6 +311,28 @@ static void fail_rest(struct proc_batch *b)
     fail_pending(b, "upstream omitted the product from its answer");
 }
 
+static void on_store_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    proc_batch_store(arg);
+}
+
+/* PostgreSQL went away after the fetch: keep the answer and write it again shortly
+ * instead of fetching it again (tokens are the scarce resource), while our claims last. */
+static int defer_store(struct proc_batch *b, int rc)
+{
+    struct proc *p = b->p;
+    struct timeval tv = {0, 500000};
+
+    if (rc != FR_ERR_IO || p->stopping || fr_mono_ms() >= b->store_deadline_ms)
+        return 0;
+    if (b->retry_ev == NULL)
+        b->retry_ev = evtimer_new(p->base, on_store_retry, b);
+    evtimer_add(b->retry_ev, &tv);
+    return 1;
+}
+
 void proc_batch_store(struct proc_batch *b)
 {
     struct proc *p = b->p;
@@ -316,9 +340,20 @@ void proc_batch_store(struct proc_batch *b)
     size_t n = collect_results(b, res);
     struct fr_error err = {0};
     int64_t history = 0, t0 = fr_mono_us();
+    int rc = 0;
 
-    if (n > 0 && proc_store_write(&p->db, &p->store, res, n, &history, &err) != 0) {
-        log_warn("write failed, batch will retry: %s", err.msg);
+    if (b->store_deadline_ms == 0)
+        b->store_deadline_ms = fr_mono_ms() + p->cfg->lease_ms / 2;
+    if (n > 0 && (rc = proc_store_write(&p->db, &p->store, res, n, &history, &err)) != 0) {
+        int deferred = defer_store(b, rc);
+        log_warn("write failed, %s: %s", deferred ? "retrying shortly" : "items will retry",
+                 err.msg);
+        if (deferred) {
+            for (size_t i = 0; i < n; i++)
+                free(res[i].payload_text);
+            free(res);
+            return;
+        }
         release_claims(b, fr_wall_ms() + 2000);
     } else if (n > 0) {
         mark_written(b, res, n);

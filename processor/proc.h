@@ -94,6 +94,8 @@ struct proc_batch {
     struct fr_keepa_product *products;
     size_t nproducts;
     int64_t started_us;
+    int64_t store_deadline_ms; /* monotonic: retry a failed write until then */
+    struct event *retry_ev;    /* a write retry armed while PostgreSQL is away */
 };
 
 /* sellers.c: fills payload["seller"] of OK products from cache or /seller, then calls

@@ -22,12 +22,17 @@ static const char page_sql[] =
     "  ON CONFLICT (source, id) DO NOTHING"
     "  RETURNING id"
     "), due AS ("
-    /* A known item seen again on /deal with data newer than ours changed upstream. */
+    /* A known item seen again on /deal at a price other than ours changed upstream:
+     * refresh it now. (Deal timestamps are minute-coarse and move on every Keepa
+     * update, so they would mark the whole catalog due on every pass.) */
     "  UPDATE items i SET next_update_due = now(), discovery = input.deal"
     "  FROM input"
     "  WHERE i.source = $1 AND i.id = input.id AND i.status = 'active'"
     "    AND i.next_update_due > now()"
-    "    AND coalesce((input.deal->>'last_update')::timestamptz, 'infinity') > i.last_updated"
+    "    AND (coalesce(input.deal->'current_amazon', 'null') <>"
+    "           coalesce(i.payload->'price_amazon', 'null')"
+    "         OR coalesce(input.deal->'current_new', 'null') <>"
+    "           coalesce(i.payload->'price_new', 'null'))"
     "  RETURNING i.id"
     ")"
     "SELECT 'n', id FROM ins UNION ALL SELECT 'd', id FROM due";

@@ -24,6 +24,16 @@ fi
 
 passed=0
 failed=0
+# Under sanitizers every process (tests and the daemons they start) writes its reports to
+# files here; any report fails the run, since Criterion counts a leak as a pass.
+SAN_DIR=""
+if [ "${FRESHET_SANITIZED:-0}" = 1 ]; then
+    SAN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/freshet-san.XXXXXX")
+    chmod 1777 "$SAN_DIR"
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}:log_path=$SAN_DIR/asan"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}:log_path=$SAN_DIR/ubsan"
+    export FRESHET_TEST_FREEPORT=$BUILD/tests/harness/freeport
+fi
 log=$(mktemp "${TMPDIR:-/tmp}/freshet-run.XXXXXX")
 trap 'rm -f "$log"' EXIT
 
@@ -103,6 +113,18 @@ for suite in "${suites[@]}"; do
         ;;
     esac
 done
+
+if [ -n "$SAN_DIR" ]; then
+    reports=$(find "$SAN_DIR" -type f | wc -l)
+    if [ "$reports" -gt 0 ]; then
+        banner "sanitizer reports ($reports)"
+        for f in "$SAN_DIR"/*; do echo "--- $f"; head -n 30 "$f"; done
+        failed=$((failed + reports))
+    else
+        echo "no sanitizer reports"
+    fi
+    rm -rf "$SAN_DIR"
+fi
 
 echo
 echo "$passed passed, $failed failed"
