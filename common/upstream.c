@@ -107,7 +107,10 @@ static void classify(struct fr_upstream *u, const struct fr_http_response *res,
     }
     parse_error_body(r);
     if (res->status == 429) {
-        int64_t wait = r->env.refill_in > 0 ? r->env.refill_in + 100 : u->budget->period_ms;
+        /* Without refillIn (a bare 429) we do not know how long: pause briefly and ask
+         * /token, which is free, rather than sit out a whole refill period. */
+        int64_t wait = r->env.refill_in > 0 ? r->env.refill_in + 100 : 1000;
+        u->resync_wanted = r->env.refill_in <= 0;
         r->cls = FR_UP_THROTTLED;
         snprintf(r->reason, sizeof(r->reason), "429: out of tokens, refill in %lldms",
                  (long long)wait);
@@ -124,6 +127,13 @@ static void classify(struct fr_upstream *u, const struct fr_http_response *res,
         snprintf(r->reason, sizeof(r->reason), "%d from upstream%s%s", res->status,
                  r->env.error_message[0] ? ": " : "", r->env.error_message);
     }
+}
+
+static void on_resynced(const struct fr_up_result *r, void *arg)
+{
+    (void)arg;
+    if (r->cls != FR_UP_OK)
+        log_debug("token budget resync after a bare 429 failed: %s", r->reason);
 }
 
 static void on_done(const struct fr_http_response *res, void *arg)
@@ -154,6 +164,10 @@ static void on_done(const struct fr_http_response *res, void *arg)
     }
     c->done(&r, c->arg);
     free(c);
+    if (u->resync_wanted && fr_mono_ms() - u->last_sync_ms >= 1000) {
+        u->resync_wanted = 0;
+        fr_upstream_sync(u, on_resynced, NULL, NULL);
+    }
 }
 
 int fr_upstream_call(struct fr_upstream *u, const char *endpoint, const char *url,
@@ -238,9 +252,18 @@ int fr_upstream_sync(struct fr_upstream *u, fr_up_done_fn done, void *arg, struc
     s->u = u;
     s->done = done;
     s->arg = arg;
+    u->last_sync_ms = fr_mono_ms();
     rc = fr_upstream_call(u, "token", url, NULL, 0, on_token, s, err);
     if (rc != 0)
         free(s);
     free(url);
     return rc;
+}
+
+int fr_upstream_resync_if_long(struct fr_upstream *u, int64_t wait_ms, fr_up_done_fn done,
+                               void *arg)
+{
+    if (wait_ms < 1000 || fr_mono_ms() - u->last_sync_ms < 5000 || u->fatal)
+        return 0;
+    return fr_upstream_sync(u, done, arg, NULL) == 0;
 }

@@ -43,6 +43,8 @@ struct fr_upstream {
     struct fr_breaker breaker;
     int64_t paused_until_ms;     /* monotonic; local view of a 429 pause */
     int fatal;                   /* a 400/402 was seen: the source is stopped */
+    int64_t last_sync_ms;        /* monotonic: last /token request */
+    int resync_wanted;           /* a bare 429 left the budget unknown */
     char fatal_reason[256];
 };
 
@@ -66,5 +68,12 @@ int fr_upstream_ready(struct fr_upstream *u, int64_t *wait_ms);
 
 /* Fetches /token (free) to learn the budget; calls done when finished. */
 int fr_upstream_sync(struct fr_upstream *u, fr_up_done_fn done, void *arg, struct fr_error *err);
+
+/* The budget said "wait wait_ms". Failed requests without an envelope (resets,
+ * truncated bodies) leave their tokens spent in our estimate though the upstream may
+ * not have charged them: before a long wait, re-learn the balance with the free /token
+ * call (at most every 5 s). Returns 1 when a sync was started (done is called). */
+int fr_upstream_resync_if_long(struct fr_upstream *u, int64_t wait_ms, fr_up_done_fn done,
+                               void *arg);
 
 #endif

@@ -8,6 +8,15 @@
 
 static const struct ctl_command commands[] = {
     {"migrate", "apply pending schema migrations (no-op when up to date)", ctl_migrate},
+    {"status", "rows by status, queues, staleness, budget, workers [--json] [--watch]",
+     ctl_status},
+    {"enqueue", "queue ids now (idempotent): enqueue ID... [--priority N] [--hot]", ctl_enqueue},
+    {"backfill", "queue many ids from a file, stdin or discovery pages, with progress",
+     ctl_backfill},
+    {"dlq", "dead letters and failed rows: dlq list | retry | purge", ctl_dlq},
+    {"export", "stream rows as CSV or JSON lines (--format csv|jsonl)", ctl_export},
+    {"verify-freshness", "exit 1 with a reason when the catalog is stale (for cron)",
+     ctl_verify_freshness},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -17,7 +26,7 @@ static void usage(FILE *f)
                "Operates a freshet deployment: schema, queues, dead letters, exports.\n\n"
                "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-17s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'freshetctl COMMAND --help' lists a command's options and environment.\n"
                "Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.\n");
 }

@@ -210,11 +210,15 @@ static void sort_products(struct proc_batch *b)
 void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
 {
     struct proc *p = b->p;
+
     struct fr_keepa_envelope env;
     struct fr_error err = {0};
 
-    if (r->cls == FR_UP_THROTTLED || r->cls == FR_UP_FATAL) {
-        release_claims(b, fr_wall_ms() + (r->cls == FR_UP_THROTTLED ? 1000 : 60000));
+    /* Shutting down (requests cancelled at the end of the grace period) is not the
+     * items' fault: hand them back without counting an attempt. */
+    if (r->cls == FR_UP_THROTTLED || r->cls == FR_UP_FATAL ||
+        (r->cls == FR_UP_RETRY && p->stopping)) {
+        release_claims(b, fr_wall_ms() + (r->cls == FR_UP_FATAL ? 60000 : 1000));
         proc_batch_finish(b);
         return;
     }

@@ -71,6 +71,8 @@ static int reserve_tokens(struct proc *p)
         if (!p->syncing && fr_upstream_sync(&p->up, on_sync, p, &err) == 0)
             p->syncing = 1;
     } else if (v == FR_BUDGET_WAIT) {
+        if (!p->syncing && fr_upstream_resync_if_long(&p->up, wait, on_sync, p))
+            p->syncing = 1;
         proc_pump_soon(p, wait < 50 ? 50 : wait > 5000 ? 5000 : wait);
     } else {
         log_warn("token budget unavailable: %s", err.msg);

@@ -163,6 +163,9 @@ static int send_page(struct scout *s, int page)
         return 0; /* on_sync steps again */
     }
     if (v != FR_BUDGET_GRANTED) {
+        if (v == FR_BUDGET_WAIT && !s->syncing &&
+            fr_upstream_resync_if_long(&s->up, wait, on_sync, s))
+            s->syncing = 1;
         scout_step_soon(s, v == FR_BUDGET_WAIT ? (wait > 5000 ? 5000 : wait) : 1000);
         return 0;
     }

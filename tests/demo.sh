@@ -50,7 +50,8 @@ echo "demo: starting the fake Keepa with $N products..."
 PIDS+=($!)
 for _ in $(seq 100); do [ -s "$RUN/fake.port" ] && break; sleep 0.05; done
 [ -s "$RUN/fake.port" ] || { echo "demo: the fake Keepa did not start"; cat "$LOGS/fake-keepa.log"; exit 1; }
-export KEEPA_BASE_URL="http://127.0.0.1:$(cat "$RUN/fake.port")" KEEPA_API_KEY=demo
+KEEPA_BASE_URL="http://127.0.0.1:$(cat "$RUN/fake.port")"
+export KEEPA_BASE_URL KEEPA_API_KEY=demo
 rm -f "$RUN/fake.port"
 
 start() { # name binary [args]

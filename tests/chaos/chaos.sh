@@ -43,7 +43,7 @@ svc() { bash "$FRESHET_TEST_SERVICES" "$1" "$FRESHET_TEST_DIR" >/dev/null 2>&1; 
 while :; do
     t=$(( $(date +%s) - start ))
     n=$(done_count 2>/dev/null || echo 0)
-    [ "${n:-0}" -ge "$N" ] && [ $t -ge 35 ] && break
+    [ "${n:-0}" -ge "$N" ] && [ "$events" = RFP ] && break
     [ $t -ge "$LIMIT" ] && break
     # Every ~3 s a random worker dies without warning and comes back.
     names=("${!CMD[@]}")
@@ -51,11 +51,14 @@ while :; do
     kill -KILL "${PID[$victim]}" 2>/dev/null && kills=$((kills + 1))
     wait "${PID[$victim]}" 2>/dev/null
     launch "$victim"
-    case $t in
-    1[0-2]) [[ $events != *R* ]] && svc restart-redis && events+=R && echo "# t=${t}s redis restarted" ;;
-    2[0-2]) [[ $events != *F* ]] && svc flush-redis && events+=F && echo "# t=${t}s redis flushed" ;;
-    3[0-2]) [[ $events != *P* ]] && svc restart-pg && events+=P && echo "# t=${t}s postgresql restarted" ;;
-    esac
+    # Each service event happens once, as soon as its time has come.
+    if [ $t -ge 10 ] && [[ $events != *R* ]]; then
+        svc restart-redis && events+=R && echo "# t=${t}s redis restarted"
+    elif [ $t -ge 20 ] && [[ $events != *F* ]]; then
+        svc flush-redis && events+=F && echo "# t=${t}s redis flushed"
+    elif [ $t -ge 30 ] && [[ $events != *P* ]]; then
+        svc restart-pg && events+=P && echo "# t=${t}s postgresql restarted"
+    fi
     echo "# t=${t}s done ${n:-?}/$N, $kills kills"
     sleep 3
 done

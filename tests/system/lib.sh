@@ -86,7 +86,7 @@ start_fake() {
     local pf=$T_DIR/fake.port
     rm -f "$pf"
     start_bg fake "$FRESHET_BIN/freshet-fake-keepa" --listen 127.0.0.1:0 --port-file "$pf" "$@"
-    FAKE_PID=$T_LAST_PID
+    export FAKE_PID=$T_LAST_PID
     for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
     [ -s "$pf" ] || { echo "fake keepa did not start:"; cat "$T_DIR/fake.log"; return 1; }
     FAKE_URL="http://127.0.0.1:$(cat "$pf")"

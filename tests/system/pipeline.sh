@@ -8,7 +8,7 @@
 
 N=5000
 fresh_db pipeline
-"$FRESHET_BIN/freshetctl" migrate >/dev/null || { echo "migrate failed"; exit 1; }
+"$FRESHET_BIN/freshetctl" migrate >/dev/null 2>&1 || { echo "migrate failed"; exit 1; }
 
 # Plenty of tokens (the budget is not under test here), prices that do not move while
 # the test runs (so "served once" and "payload = truth" are well defined).
@@ -45,6 +45,15 @@ expect_eq "nothing failed, nothing left with an error" 0 \
 hist=$(sql "SELECT count(*) FROM item_history")
 expect_le "history rows written for every item" "$N" "$hist"
 expect_eq "every item has a history row" "$N" "$(sql "SELECT count(DISTINCT id) FROM item_history")"
+# DESIGN.md "PostgreSQL": what every Keepa payload holds at least.
+expect_eq "every payload has the fields DESIGN.md requires" 0 \
+    "$(sql "SELECT count(*) FROM items WHERE NOT (payload ?& array['asin', 'title', 'brand',
+        'price_amazon', 'price_new', 'buybox_seller_id', 'last_price_change', 'analysis'])
+        OR NOT (payload->'analysis' ?& array['avg90', 'drop_pct_90d'])
+        OR (payload->>'last_price_change') !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z$'")"
+expect_eq "every buy-box seller was looked up (payload.seller.id)" 0 \
+    "$(sql "SELECT count(*) FROM items WHERE payload->>'buybox_seller_id' IS NOT NULL
+        AND payload#>>'{seller,id}' IS DISTINCT FROM payload->>'buybox_seller_id'")"
 expect_eq "next_update_due lies in the future for every active row" 0 \
     "$(sql "SELECT count(*) FROM items WHERE next_update_due IS NULL OR next_update_due <= last_updated")"
 expect_eq "no dead letters" 0 "$(rcli LLEN 'freshet:{keepa}:dead')"
@@ -65,7 +74,8 @@ expect_le "every deal page was requested" "$pages" "$deals"
 sample=$(sql "SELECT string_agg(id, ',' ORDER BY id) FROM (SELECT id FROM items ORDER BY md5(id) LIMIT 100) s")
 fake_get "/product?key=test&domain=1&stats=90&asin=$sample" >"$T_DIR/truth.json"
 compare="WITH t AS (SELECT e FROM jsonb_array_elements(:'j'::jsonb->'products') e),
-  truth AS (SELECT e->>'asin' AS id, e->>'title' AS title,
+  truth AS (SELECT e->>'asin' AS id, e->>'title' AS title, e->>'brand' AS brand,
+     to_timestamp(((e->>'lastPriceChange')::bigint + 21564000) * 60) AS changed,
      CASE WHEN (e#>>'{stats,current,0}')::int >= 0 THEN (e#>>'{stats,current,0}')::int END AS amazon,
      CASE WHEN (e#>>'{stats,current,1}')::int >= 0 THEN (e#>>'{stats,current,1}')::int END AS new,
      nullif(nullif(coalesce(e#>>'{stats,buyBoxSellerId}',
@@ -76,6 +86,12 @@ expect_eq "the fake answered for the whole sample" 100 \
 expect_eq "sample: title equals the fake's" 0 \
     "$(jsql "$T_DIR/truth.json" "$compare SELECT count(*) FROM truth JOIN items i USING (id)
         WHERE i.payload->>'title' IS DISTINCT FROM truth.title")"
+expect_eq "sample: brand equals the fake's" 0 \
+    "$(jsql "$T_DIR/truth.json" "$compare SELECT count(*) FROM truth JOIN items i USING (id)
+        WHERE i.payload->>'brand' IS DISTINCT FROM truth.brand")"
+expect_eq "sample: last_price_change is the fake's lastPriceChange (Keepa minutes -> UTC)" 0 \
+    "$(jsql "$T_DIR/truth.json" "$compare SELECT count(*) FROM truth JOIN items i USING (id)
+        WHERE (i.payload->>'last_price_change')::timestamptz IS DISTINCT FROM truth.changed")"
 expect_eq "sample: price_amazon equals the fake's current Amazon price (null for none)" 0 \
     "$(jsql "$T_DIR/truth.json" "$compare SELECT count(*) FROM truth JOIN items i USING (id)
         WHERE (i.payload->>'price_amazon')::int IS DISTINCT FROM truth.amazon")"

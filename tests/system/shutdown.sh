@@ -34,6 +34,18 @@ term() {
     [ "$T_EXIT" = timeout ] && kill -KILL "$2" 2>/dev/null
 }
 
+# 0. A scout held back by the queue's high-water mark (its own source, so the rest of
+# the test does not see its rows).
+start_bg scout_bp env FRESHET_SOURCE=bp FRESHET_QUEUE_HIGH_WATER=100 "$FRESHET_BIN/freshet-scout"
+BP=$T_LAST_PID
+bp_rows() { [ "$(sql "SELECT count(*) FROM items WHERE source = 'bp'")" -gt 0 ]; }
+check "the backpressured scout stored its first pages" wait_for 20 bp_rows
+sleep 1.5
+bp=$(sql "SELECT count(*) FROM items WHERE source = 'bp'")
+expect_le "it waits above the high-water mark (rows stored)" "$bp" $((150 * 4))
+term "scout waiting on backpressure" "$BP"
+sql "DELETE FROM items WHERE source = 'bp'" >/dev/null
+
 # 1. The scout, mid-pass (21 pages of 500 ms, 4 at a time).
 start_bg scout "$FRESHET_BIN/freshet-scout"
 check "the scout is paging (cursor >= 2) within 20 s" wait_for 20 cursor_at_least 2
@@ -81,6 +93,13 @@ fake_get "/_fake/config?fail_timeout=0" >/dev/null
 echo "# after it: $(batch_keys) batch keys held, $(rcli ZCARD "${P}delayed") ids delayed," \
     "$(count_status pending_processing) pending, $(sql "SELECT count(*) FROM items WHERE claimed_until > now()") claimed"
 expect_eq "no id was failed by the shutdown" 0 "$(count_status failed)"
+# Cutting requests off at the end of the grace period is the worker's doing, not the
+# item's: the work is handed back, and no try is counted against FRESHET_MAX_ATTEMPTS
+# (else a few restarts during a slow upstream would fail healthy items for good).
+expect_eq "work cut off by the grace period is handed back without counting an attempt" 0 \
+    "$(sql "SELECT count(*) FROM items WHERE attempts > 0")"
+echo "# attempts counted for the cut-off work: $(sql "SELECT coalesce(string_agg(n || ' x attempts=' || a || ' ' || left(coalesce(last_error, '-'), 60) || '...', '; '), 'none')
+    FROM (SELECT attempts a, left(last_error, 60) last_error, count(*) n FROM items WHERE attempts > 0 GROUP BY 1, 2) s")"
 
 # 5. Recovery: a refresher reaps what the stopped processor held, a processor finishes.
 start_bg refresher2 "$FRESHET_BIN/freshet-refresher"

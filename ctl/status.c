@@ -1,0 +1,221 @@
+/*
+ * freshetctl status — one snapshot of a source's health, gathered from PostgreSQL (rows
+ * by status, oldest pending, staleness percentiles, failed runs) and Redis (queue
+ * depths, token budget, live workers), as a JSON object that both outputs are made from
+ * (status_show.c), so the table and --json cannot disagree. --watch repeats it every
+ * second until Ctrl-C.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/app.h"
+#include "common/budget.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/sig.h"
+#include "ctl/ctl.h"
+#include "ctl/status.h"
+
+struct status_config {
+    struct fr_common_config common;
+    int64_t token_period_ms;
+    int json, watch;
+};
+
+#define C(f) offsetof(struct status_config, f)
+static const struct fr_opt opts[] = {
+    FR_COMMON_OPTS(struct status_config),
+    {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,
+     C(token_period_ms), "upstream token refill period; must match the daemons'"},
+    {NULL, "json", FR_OPT_FLAG, "false", 0, 0, C(json), "print a JSON object (one per line)"},
+    {NULL, "watch", FR_OPT_FLAG, "false", 0, 0, C(watch),
+     "redraw every second until Ctrl-C (exit 0)"},
+};
+#undef C
+
+static const char counts_sql[] =
+    "SELECT status, count(*) FROM items WHERE source = $1 GROUP BY status";
+
+/* Oldest pending age, then staleness (now - last_updated) of active rows, in seconds. */
+static const char fresh_sql[] =
+    "SELECT extract(epoch FROM now() - (SELECT min(coalesce(queued_at, discovered_at))"
+    "         FROM items WHERE source = $1 AND status = 'pending_processing')),"
+    "       percentile_cont(0.5) WITHIN GROUP (ORDER BY s),"
+    "       percentile_cont(0.99) WITHIN GROUP (ORDER BY s), max(s)"
+    " FROM (SELECT extract(epoch FROM now() - last_updated) AS s FROM items"
+    "       WHERE source = $1 AND status = 'active') a";
+
+static const char runs_sql[] =
+    "SELECT program, worker_id, to_char(started_at AT TIME ZONE 'UTC',"
+    "       'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(error, ''),"
+    "       count(*) OVER ()"
+    " FROM worker_runs WHERE source = $1 AND ok = false"
+    "   AND started_at > now() - interval '24 hours'"
+    " ORDER BY started_at DESC LIMIT 5";
+
+static json_t *num_or_null(PGresult *res, int col)
+{
+    return PQgetisnull(res, 0, col) ? json_null() : json_real(atof(PQgetvalue(res, 0, col)));
+}
+
+static int gather_items(struct fr_db *db, const char *source, json_t *st, struct fr_error *err)
+{
+    const char *params[1] = {source};
+    json_t *items = json_pack("{s:I,s:I,s:I}", "pending_processing", (json_int_t)0, "active",
+                              (json_int_t)0, "failed", (json_int_t)0);
+    json_int_t total = 0;
+    PGresult *res;
+
+    json_object_set_new(st, "items", items);
+    if (fr_db_query(db, counts_sql, 1, params, &res, err) != 0)
+        return err->code;
+    for (int i = 0; i < PQntuples(res); i++) {
+        json_int_t n = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        json_object_set_new(items, PQgetvalue(res, i, 0), json_integer(n));
+        total += n;
+    }
+    json_object_set_new(items, "total", json_integer(total));
+    PQclear(res);
+    if (fr_db_query(db, fresh_sql, 1, params, &res, err) != 0)
+        return err->code;
+    json_object_set_new(st, "oldest_pending_seconds", num_or_null(res, 0));
+    json_object_set_new(st, "staleness_seconds",
+                        json_pack("{s:o,s:o,s:o}", "p50", num_or_null(res, 1), "p99",
+                                  num_or_null(res, 2), "max", num_or_null(res, 3)));
+    PQclear(res);
+    return 0;
+}
+
+static int gather_runs(struct fr_db *db, const char *source, json_t *st, struct fr_error *err)
+{
+    const char *params[1] = {source};
+    json_t *runs = json_array();
+    PGresult *res;
+
+    if (fr_db_query(db, runs_sql, 1, params, &res, err) != 0) {
+        json_decref(runs);
+        return err->code;
+    }
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(runs, json_pack("{s:s,s:s,s:s,s:s}", "program",
+                                              PQgetvalue(res, i, 0), "worker",
+                                              PQgetvalue(res, i, 1), "started_at",
+                                              PQgetvalue(res, i, 2), "error", PQgetvalue(res, i, 3)));
+    json_object_set_new(st, "failed_runs_24h",
+                        json_pack("{s:I,s:o}", "count",
+                                  (json_int_t)(PQntuples(res) ? atoll(PQgetvalue(res, 0, 4)) : 0),
+                                  "recent", runs));
+    PQclear(res);
+    return 0;
+}
+
+static int gather_budget(struct status_ctx *c, json_t *st, struct fr_error *err)
+{
+    struct fr_budget b;
+    int64_t tokens = -1, rate = 0, paused = 0;
+
+    fr_budget_init(&b, c->redis, c->source, c->token_period_ms, 0);
+    if (fr_budget_peek(&b, &tokens, &rate, &paused, err) != 0)
+        return err->code;
+    json_object_set_new(st, "budget",
+                        json_pack("{s:b,s:o,s:I,s:I}", "known", tokens >= 0, "tokens",
+                                  tokens >= 0 ? json_integer(tokens) : json_null(), "rate_per_period",
+                                  (json_int_t)rate, "paused_ms", (json_int_t)paused));
+    json_object_set_new(json_object_get(st, "budget"), "period_ms",
+                        json_integer(c->token_period_ms));
+    return 0;
+}
+
+json_t *status_gather(struct status_ctx *c, struct fr_error *err)
+{
+    json_t *st = json_object();
+    char now[40];
+
+    fr_format_iso8601(fr_wall_ms(), now, sizeof(now));
+    json_object_set_new(st, "source", json_string(c->source));
+    json_object_set_new(st, "time", json_string(now));
+    if (gather_items(c->db, c->source, st, err) != 0 || status_gather_queue(c, st, err) != 0 ||
+        gather_budget(c, st, err) != 0 || status_gather_workers(c, st, err) != 0 ||
+        gather_runs(c->db, c->source, st, err) != 0) {
+        json_decref(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* Writes one snapshot (or the reason there is none) to f. */
+static int render(struct status_ctx *c, const struct status_config *cfg, int tty, FILE *f)
+{
+    struct fr_error err = {0};
+    json_t *st = status_gather(c, &err);
+
+    if (cfg->watch && tty && !cfg->json)
+        fputs("\033[H\033[2J", f);
+    if (st && cfg->json)
+        status_print_json(st, f);
+    else if (st)
+        status_print_table(st, f);
+    else
+        fprintf(f, "freshetctl status: %s\n", err.msg);
+    if (cfg->watch && !tty && !cfg->json)
+        fputc('\n', f);
+    json_decref(st);
+    return st ? 0 : 1;
+}
+
+/* Draws one snapshot; the frame is composed in memory and written in one piece, so a
+ * --watch redraw on a tty does not flicker. */
+static int draw(struct status_ctx *c, const struct status_config *cfg, int tty)
+{
+    char *frame = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&frame, &len);
+    int rc;
+
+    if (f == NULL)
+        return render(c, cfg, tty, stdout);
+    rc = render(c, cfg, tty, f);
+    fclose(f);
+    fwrite(frame, 1, len, rc == 0 ? stdout : stderr);
+    fflush(stdout);
+    free(frame);
+    return rc;
+}
+
+int ctl_status(int argc, char **argv)
+{
+    struct status_config cfg = {0};
+    struct fr_app app = {
+        .program = "freshetctl status",
+        .usage = "[--json] [--watch] [OPTIONS]",
+        .summary = "Shows rows by status, queue depths, oldest pending age, staleness of active\n"
+                   "rows (p50/p99/max), the token budget, live workers and failed runs.",
+        .opts = opts,
+        .nopts = sizeof(opts) / sizeof(opts[0]),
+        .cfg = &cfg,
+        .common = &cfg.common,
+    };
+    struct fr_redis redis;
+    struct fr_db db;
+    struct status_ctx c;
+    int rc, tty = isatty(fileno(stdout));
+
+    fr_app_init(&app, argc, argv, NULL);
+    fr_app_connect(&app, &redis, &db, 1);
+    fr_sig_install_flag();
+    c = (struct status_ctx){&db, &redis, cfg.common.source, cfg.token_period_ms};
+    for (;;) {
+        rc = draw(&c, &cfg, tty);
+        if (!cfg.watch || fr_sig_stop_requested)
+            break;
+        fr_sleep_ms(1000, (const volatile int *)&fr_sig_stop_requested);
+        if (fr_sig_stop_requested)
+            break;
+    }
+    fr_db_release(&db);
+    fr_redis_close(&redis);
+    fr_log_reset();
+    /* Ctrl-C is how --watch ends: a success. A failing snapshot fails a single run. */
+    return cfg.watch ? 0 : rc;
+}

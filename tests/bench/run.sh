@@ -1,0 +1,604 @@
+#!/usr/bin/env bash
+# run.sh BIN BUILD [N] — `make bench`: what freshet does on this machine, next to what
+# the machine can do for the same work.  See tests/bench/README.md for every figure.
+#
+#  1. The fleet (one scout with FRESHET_SCOUT_AHEAD=8, one processor, one refresher)
+#     against the fake Keepa (a budget that never limits) on a catalog of N products
+#     (default 50000), from an empty database until every row is active; once with
+#     0 ms and once with 100 ms upstream latency, a fresh database each.
+#  2. Ceilings: the queue calls the fleet makes (queue_ceiling), and the processor's
+#     write statement on two connections (upsert_ceiling), plus its COPY variant and a
+#     plain upsert for comparison.
+#  3. The refresher at scale: 1,000,000 active rows, EXPLAIN of its due scan and the
+#     time of one pass with 1%, 0.1% and 0 rows due.
+#
+# Real Redis and PostgreSQL (durable: fsync on) from tests/harness/services.sh, on
+# loopback, in a service dir under /tmp that is removed at the end with every process
+# this script started (also on Ctrl-C).  Progress goes to stderr, the report to stdout.
+# Exit status: 0 when everything ran (no pass/fail on speed), 1 when something did not
+# work (a worker died, the catalog was not active in time, a ceiling failed), 2 usage.
+# Environment: BENCH_LATENCIES ("0 100"), BENCH_TIMEOUT (seconds a fleet run may take,
+# default 300 + N/50), BENCH_REFRESH_ROWS (1000000), BENCH_KEEP (a dir that receives the
+# logs, the 1-s CPU samples and the progress timelines before the service dir goes),
+# BENCH_EXPLAIN_MS (log the plans of fleet statements slower than this, with auto_explain,
+# into pg.log: slows the run; for finding out why a statement is slow).
+set -u
+
+usage() { echo "usage: run.sh BIN BUILD [N]" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+BIN=$(cd "$1" 2>/dev/null && pwd) || usage
+BUILD=$(cd "$2" 2>/dev/null && pwd) || usage
+N=${3:-50000}
+case $N in '' | *[!0-9]*) echo "run.sh: N must be a number (got '$N')" >&2; exit 2 ;; esac
+[ "$N" -ge 1000 ] || { echo "run.sh: N must be at least 1000" >&2; exit 2; }
+LATENCIES=${BENCH_LATENCIES:-0 100}
+TIMEOUT=${BENCH_TIMEOUT:-$((300 + N / 50))}
+REFRESH_ROWS=${BENCH_REFRESH_ROWS:-1000000}
+cd "$(dirname "$0")/../.." || exit 1
+SERVICES=$PWD/tests/harness/services.sh
+HZ=$(getconf CLK_TCK)
+NCPU=$(nproc)
+for t in queue_ceiling upsert_ceiling; do
+    [ -x "$BUILD/tests/bench/$t" ] || { echo "run.sh: $BUILD/tests/bench/$t is missing (make all)" >&2; exit 2; }
+done
+
+SVC=$(mktemp -d /tmp/fbench.XXXXXX) || exit 1
+LOGS=$SVC/logs
+PIDS=()      # background processes this script started and has not stopped yet
+SAMPLER=
+declare -A R # results: R[<latency>:<figure>], R[c:<figure>] for ceilings
+
+say() { echo "bench: $*" >&2; }
+
+# The last lines of every log, for a failure report.
+show_logs() {
+    local f
+    for f in "$LOGS"/*.log "$SVC/pg.log"; do
+        [ -s "$f" ] || continue
+        echo "--- last lines of ${f##*/}:" >&2
+        tail -n 5 "$f" | cut -c1-300 >&2
+    done
+}
+
+die() { echo "bench: FAILED: $*" >&2; show_logs; exit 1; }
+
+# Stops pid $1 (TERM, KILL after 15 s), waits for it, forgets it.
+stop_pid() {
+    local p=$1 i keep=()
+    kill -TERM "$p" 2>/dev/null
+    for ((i = 0; i < 150; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    for i in "${PIDS[@]}"; do [ "$i" = "$p" ] || keep+=("$i"); done
+    PIDS=("${keep[@]}")
+}
+
+cleanup() {
+    trap '' INT TERM HUP
+    local p
+    [ -n "$SAMPLER" ] && { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null; }
+    for p in "${PIDS[@]}"; do stop_pid "$p"; done
+    if [ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP"; then
+        cp -r "$LOGS" "$SVC"/cpu-* "$SVC"/timeline-* "$SVC/pg.log" "$BENCH_KEEP"/ 2>/dev/null
+    fi
+    bash "$SERVICES" stop "$SVC" >/dev/null 2>&1
+    rm -rf "$SVC"
+}
+trap cleanup EXIT
+trap 'say interrupted; exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# start NAME CMD...: runs CMD in the background (log in $LOGS/NAME.log); pid in LAST.
+start() {
+    local name=$1
+    shift
+    "$@" >"$LOGS/$name.log" 2>&1 &
+    LAST=$!
+    PIDS+=("$LAST")
+}
+
+sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
+rcli() { redis-cli -u "$REDIS_URL" --no-auth-warning "$@"; }
+kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+now() { date +%s.%N; }
+
+# ---- /proc figures -------------------------------------------------------------------
+
+# ticks PID: user+sys CPU of a process and of its children it has waited for (a
+# postmaster collects its exited backends there), in clock ticks; 0 when gone.
+ticks() {
+    local line
+    { read -r line <"/proc/$1/stat"; } 2>/dev/null || { echo 0; return; }
+    # shellcheck disable=SC2086 # split the fields after "pid (comm) "
+    set -- ${line##*) }
+    echo $((${12} + ${13} + ${14} + ${15}))
+}
+
+# PostgreSQL as a whole: the postmaster, its live children, the exited ones. A backend
+# reaped while we add up would be missed: read again until the postmaster's own figure
+# (which takes in what it reaps) stayed the same around the sum.
+pg_ticks() {
+    local pm c a b total i
+    pm=$(head -n 1 "$SVC/pg/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+    for ((i = 0; i < 5; i++)); do
+        a=$(ticks "$pm")
+        total=$a
+        for c in $(pgrep -P "$pm"); do total=$((total + $(ticks "$c"))); done
+        b=$(ticks "$pm")
+        [ "$a" = "$b" ] && break
+    done
+    echo "$total"
+}
+
+hwm_mb() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
+
+# Machine-wide jiffies: busy, iowait, total.
+machine() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, $6, b + $5 + $6 }' /proc/stat; }
+
+# sampler FILE PID...: every second, a line: time, ticks of each PID, pg, machine.
+sampler() {
+    local out=$1 p
+    shift
+    while :; do
+        {
+            printf '%s' "$(now)"
+            for p in "$@"; do printf ' %s' "$(ticks "$p")"; done
+            printf ' %s %s\n' "$(pg_ticks)" "$(machine)"
+        } >>"$out"
+        sleep 1
+    done
+}
+
+# cpu_summary FILE NAME...: "name mean% peak%" per column (% of one core; peak over
+# 1-s samples), then "machine busy% iowait%" (% of all cores).
+cpu_summary() {
+    local f=$1
+    shift
+    awk -v hz="$HZ" -v names="$*" '
+        BEGIN { k = split(names, nm, " ") }
+        { for (i = 1; i <= NF; i++) v[NR, i] = $i; rows = NR }
+        END {
+            if (rows < 2) exit
+            dt = v[rows, 1] - v[1, 1]
+            for (c = 1; c <= k; c++) {
+                peak = 0
+                for (r = 2; r <= rows; r++) {
+                    d = v[r, 1] - v[r - 1, 1]
+                    if (d > 0 && (p = (v[r, c + 1] - v[r - 1, c + 1]) / hz / d * 100) > peak) peak = p
+                }
+                printf "%s %.0f %.0f\n", nm[c], (v[rows, c + 1] - v[1, c + 1]) / hz / dt * 100, peak
+            }
+            b = k + 2; w = k + 3; t = k + 4
+            tot = v[rows, t] - v[1, t]
+            printf "machine %.0f %.0f\n", (v[rows, b] - v[1, b]) / tot * 100, (v[rows, w] - v[1, w]) / tot * 100
+        }' "$f"
+}
+
+# ---- 1. the fleet --------------------------------------------------------------------
+
+# fake_requests STATS ENDPOINT: requests of every outcome to one endpoint.
+fake_requests() {
+    grep -o "\"$2\":{[^}]*}" <<<"$1" | head -n 1 | grep -o ':[0-9]*' | tr -d : |
+        awk '{ s += $1 } END { print s + 0 }'
+}
+
+fleet_run() {
+    local lat=$1 url port t0 deadline active pending failed total p name st hist plen admin
+    local -A pid
+    say "fleet, fake latency ${lat} ms: $N products from empty until all are active"
+    url=$(bash "$SERVICES" createdb "$SVC" "fleet_$lat") || die "createdb fleet_$lat"
+    export DATABASE_URL=$url
+    "$BIN/freshetctl" migrate >>"$LOGS/migrate.log" 2>&1 || die "freshetctl migrate"
+    sql "CREATE EXTENSION pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null ||
+        die "pg_stat_statements"
+    if [ -n "${BENCH_EXPLAIN_MS:-}" ]; then
+        sql "ALTER DATABASE fleet_$lat SET auto_explain.log_min_duration = '${BENCH_EXPLAIN_MS}ms';
+             ALTER DATABASE fleet_$lat SET auto_explain.log_analyze = on;
+             ALTER DATABASE fleet_$lat SET auto_explain.log_nested_statements = on" >/dev/null
+    fi
+    rcli flushall >/dev/null || die "redis flushall"
+    rm -f "$SVC/fake.port"
+    start "fake-$lat" "$BIN/freshet-fake-keepa" --listen 127.0.0.1:0 --port-file "$SVC/fake.port" \
+        --products "$N" --key bench:100000000 --latency-ms "$lat"
+    pid[fake]=$LAST
+    for ((p = 0; p < 100; p++)); do [ -s "$SVC/fake.port" ] && break; sleep 0.05; done
+    port=$(cat "$SVC/fake.port" 2>/dev/null) || die "the fake Keepa did not start"
+    export KEEPA_BASE_URL=http://127.0.0.1:$port KEEPA_API_KEY=bench
+    export FRESHET_ADMIN_ADDR=off FRESHET_LOG_FORMAT=json
+
+    local pg0 redis0 redis_pid
+    redis_pid=$(cat "$SVC/redis.pid")
+    pg0=$(pg_ticks)
+    redis0=$(ticks "$redis_pid")
+    t0=$(now)
+    admin=$("$BUILD/tests/harness/freeport" 2>/dev/null) || admin=$((20000 + RANDOM % 30000))
+    start "processor-$lat" env FRESHET_ADMIN_ADDR="127.0.0.1:$admin" "$BIN/freshet-processor"
+    pid[processor]=$LAST
+    start "refresher-$lat" "$BIN/freshet-refresher"
+    pid[refresher]=$LAST
+    start "scout-$lat" env FRESHET_SCOUT_AHEAD=8 "$BIN/freshet-scout"
+    pid[scout]=$LAST
+    : >"$SVC/cpu-$lat"
+    sampler "$SVC/cpu-$lat" "${pid[scout]}" "${pid[processor]}" "${pid[refresher]}" \
+        "$redis_pid" "${pid[fake]}" &
+    SAMPLER=$!
+
+    deadline=$(($(date +%s) + TIMEOUT))
+    # Polling must not load PostgreSQL: pending and failed rows are counted through their
+    # small partial indexes, the rows so far come from the statistics collector (late by
+    # up to 10 s: for the timeline only), and only a poll that finds no pending row
+    # counts the active ones.
+    while :; do
+        IFS='|' read -r pending failed total <<<"$(sql "SELECT /* bench poll */
+            (SELECT count(*) FROM items WHERE source = 'keepa' AND status = 'pending_processing'),
+            (SELECT count(*) FROM items WHERE source = 'keepa' AND status = 'failed'),
+            (SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'items')")"
+        active=$((${total:-0} - ${pending:-0} - ${failed:-0}))
+        echo "$(now) $active ${total:-0} $(rcli eval "return redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2])" 2 'freshet:{keepa}:queue' 'freshet:{keepa}:queue:hot')" >>"$SVC/timeline-$lat"
+        if [ "${pending:-1}" = 0 ]; then
+            active=$(sql "SELECT /* bench poll */ count(*) FROM items WHERE status = 'active'")
+            [ "${active:-0}" -ge "$N" ] && break
+        fi
+        for name in scout processor refresher fake; do
+            kill -0 "${pid[$name]}" 2>/dev/null || die "$name exited during the run ($lat ms)"
+        done
+        [ "${failed:-0}" -gt 0 ] && [ "$((active + failed))" -ge "$N" ] && die "$failed rows failed ($lat ms)"
+        [ "$(date +%s)" -lt "$deadline" ] ||
+            die "only ${active:-0} of $N rows active after ${TIMEOUT}s ($lat ms; discovered ${total:-0})"
+        sleep 1
+    done
+    kill "$SAMPLER" 2>/dev/null
+    wait "$SAMPLER" 2>/dev/null
+    SAMPLER=
+    R[$lat:pg_s]=$(calc %.1f "($(pg_ticks) - $pg0) / $HZ")
+    R[$lat:redis_s]=$(calc %.1f "($(ticks "$redis_pid") - $redis0) / $HZ")
+    # The processor's own view of where a batch's time goes (its /metrics histograms).
+    stages "$lat" "$(curl -s --max-time 5 "http://127.0.0.1:$admin/metrics")"
+    # Peak RSS and CPU of each worker just before it is stopped.
+    for name in scout processor refresher; do
+        p=${pid[$name]}
+        R[$lat:rss_$name]=$(hwm_mb "$p")
+        R[$lat:cpu_$name]=$(ticks "$p")
+        stop_pid "$p"
+        R[$lat:warn_$name]=$(grep -c '"level":"\(warn\|error\)"' "$LOGS/$name-$lat.log")
+    done
+    st=$(curl -s --max-time 5 "$KEEPA_BASE_URL/stats") || die "GET /stats from the fake Keepa"
+    R[$lat:fake_s]=$(calc %.1f "$(ticks "${pid[fake]}") / $HZ")
+    stop_pid "${pid[fake]}"
+    for name in product deal seller; do R[$lat:req_$name]=$(fake_requests "$st" "$name"); done
+    R[$lat:tokens]=$(grep -o '"tokens_spent":{[^}]*}' <<<"$st" | grep -o ':[0-9]*' | tr -d : |
+        awk '{ s += $1 } END { print s + 0 }')
+
+    IFS='|' read -r "R[$lat:elapsed]" "R[$lat:discovered]" "R[$lat:p50]" "R[$lat:p99]" hist plen <<<"$(sql "
+        SELECT round((extract(epoch FROM max(last_updated)) - $t0)::numeric, 2),
+               round((extract(epoch FROM max(discovered_at)) - $t0)::numeric, 2),
+               round(percentile_cont(0.5) WITHIN GROUP
+                     (ORDER BY extract(epoch FROM last_updated - discovered_at))::numeric, 2),
+               round(percentile_cont(0.99) WITHIN GROUP
+                     (ORDER BY extract(epoch FROM last_updated - discovered_at))::numeric, 2),
+               (SELECT count(*) FROM item_history), round(avg(length(payload::text)))
+        FROM items WHERE status = 'active'")"
+    statements "$lat"
+    R[$lat:history]=$hist
+    R[$lat:payload]=$plen
+    R[$lat:rate]=$(calc %.0f "$N / ${R[$lat:elapsed]}")
+    R[$lat:fleet_cpu]=$(calc %.2f "(${R[$lat:cpu_scout]} + ${R[$lat:cpu_processor]} + ${R[$lat:cpu_refresher]}) / $HZ / $N * 10000")
+    for name in scout processor refresher; do
+        R[$lat:cpu10k_$name]=$(calc %.2f "${R[$lat:cpu_$name]} / $HZ / $N * 10000")
+    done
+    R[$lat:pg10k]=$(calc %.2f "${R[$lat:pg_s]} / $N * 10000")
+    cpu_summary "$SVC/cpu-$lat" scout processor refresher redis fake postgres >"$SVC/cpusum-$lat"
+    R[$lat:queue]=$(awk '{ s += $4; if ($4 > m) m = $4 } END { printf "%.0f / %d", s / NR, m }' \
+        "$SVC/timeline-$lat")
+    say "  ${R[$lat:rate]} items/s, ${R[$lat:elapsed]} s"
+}
+
+# stages LAT METRICS: mean ms of the processor's stages: R[LAT:stage_<name>].
+stages() {
+    local k v
+    while read -r k v; do R[$1:stage_$k]=$v; done < <(awk '
+        /^freshet_stage_duration_seconds_(sum|count)\{/ {
+            match($0, /stage="[a-z]+"/); st = substr($0, RSTART + 7, RLENGTH - 8)
+            if ($0 ~ /_sum\{/) sum[st] = $NF; else cnt[st] = $NF
+        }
+        END { for (st in cnt) if (cnt[st] > 0) printf "%s %.1f\n", st, sum[st] / cnt[st] * 1000 }' <<<"$2")
+}
+
+# statements LAT: PostgreSQL's execution time by statement kind over the run (from
+# pg_stat_statements; the commit's WAL flush is not in it): R[LAT:st_<kind>] = total ms
+# and R[LAT:call_<kind>] = mean ms per call.
+statements() {
+    local k calls ms max
+    while IFS='|' read -r k calls ms max; do
+        R[$1:st_$k]=$(calc %.0f "$ms")
+        R[$1:call_$k]=$(calc %.1f "$ms / $calls")
+        R[$1:max_$k]=$(calc %.0f "$max")
+    done < <(sql "SELECT k, sum(calls), sum(total_exec_time), max(max_exec_time) FROM (SELECT CASE
+          WHEN query LIKE '%INSERT INTO items (source, id, status, priority, queued_at, discovery)%'
+            THEN 'scout'
+          WHEN query LIKE 'WITH req AS%' THEN 'claim'
+          WHEN query LIKE 'WITH input AS%\$4::jsonb[]%' THEN 'write'
+          WHEN query LIKE '%WITH due AS%' OR query LIKE '%queued_at::text FROM items%'
+            OR query LIKE '%ORDER BY random()%' THEN 'refresher'
+          WHEN query LIKE '%bench poll%' THEN 'bench'
+          ELSE 'other' END AS k, calls, total_exec_time, max_exec_time
+        FROM pg_stat_statements
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())) s
+        GROUP BY k")
+}
+
+# ---- 2. ceilings ---------------------------------------------------------------------
+
+ceilings() {
+    local out url m pg0 plen=${R[0:payload]:-1300}
+    say "ceiling: queue calls (enqueue pages of 150, claim 100 + ack), $N ids"
+    rcli flushall >/dev/null || die "redis flushall"
+    out=$(REDIS_URL=$REDIS_URL "$BUILD/tests/bench/queue_ceiling" "$N" 2>"$LOGS/queue_ceiling.log") ||
+        die "queue_ceiling"
+    R[c:queue]=$(kv "$out" items_per_s)
+    R[c:enqueue]=$(kv "$out" enqueue_per_s)
+    R[c:claim]=$(kv "$out" claim_ack_per_s)
+    url=$(bash "$SERVICES" createdb "$SVC" ceiling) || die "createdb ceiling"
+    DATABASE_URL=$url "$BIN/freshetctl" migrate >>"$LOGS/migrate.log" 2>&1 || die "migrate ceiling"
+    for m in unnest copy plain; do
+        say "ceiling: upsert ($m), $N rows, batches of 100, 2 connections, payload ~$plen bytes"
+        DATABASE_URL=$url "$BUILD/tests/bench/upsert_ceiling" -s "$N" 2>"$LOGS/upsert_ceiling-$m.log" ||
+            die "upsert_ceiling -s"
+        pg0=$(pg_ticks)
+        out=$(DATABASE_URL=$url "$BUILD/tests/bench/upsert_ceiling" -r -m "$m" -w 2 -b 100 -p "$plen" "$N" \
+            2>>"$LOGS/upsert_ceiling-$m.log") || die "upsert_ceiling -m $m"
+        R[c:pg_$m]=$(calc %.2f "($(pg_ticks) - $pg0) / $HZ / $N * 10000")
+        R[c:$m]=$(kv "$out" items_per_s)
+        R[c:ms_$m]=$(calc %.1f "$(kv "$out" seconds) * 1000 * 2 / ($N / 100)")
+        R[c:payload]=$(kv "$out" payload_bytes)
+    done
+}
+
+# The ceiling must time the processor's statement as it is now: compare the copies.
+write_sql_of() {
+    awk '/^static const char write_sql\[\] =/ { f = 1; next } f { print } f && /;$/ { exit }' "$1" |
+        tr -d ' \n'
+}
+
+# ---- 3. the refresher at scale ---------------------------------------------------------
+
+DUE_SQL="WITH due AS (SELECT source, id FROM items WHERE source = 'keepa' AND status = 'active'
+  AND next_update_due <= now() ORDER BY priority, next_update_due LIMIT 5000 FOR UPDATE SKIP LOCKED)
+UPDATE items i SET status = 'pending_processing', queued_at = now() FROM due
+WHERE i.source = due.source AND i.id = due.id RETURNING i.id, i.priority"
+
+STALE_SQL="SELECT extract(epoch FROM now() - last_updated)::float8 FROM items
+  WHERE source = 'keepa' AND status = 'active' ORDER BY random() LIMIT 10000"
+
+# Sums the durations PostgreSQL logged after byte $1 of its log, by statement kind.
+statement_ms() {
+    tail -c "+$(($1 + 1))" "$SVC/pg.log" | awk '
+        /duration: [0-9.]+ ms/ {
+            match($0, /duration: [0-9.]+/); ms = substr($0, RSTART + 10, RLENGTH - 10)
+            k = "other"
+            if ($0 ~ /WITH due AS/) k = "due"
+            else if ($0 ~ /ORDER BY random\(\)/) k = "staleness"
+            else if ($0 ~ /queued_at::text FROM items/) k = "recover"
+            else if ($0 ~ /freshet_ensure_history_partitions|DO \$\$|worker_runs/) k = "upkeep"
+            s[k] += ms
+        }
+        END { printf "%.0f %.0f %.0f %.0f %.0f\n", s["due"], s["staleness"], s["recover"], s["upkeep"], s["other"] }'
+}
+
+# refresh_pass LABEL: one timed `freshet-refresher --once`; appends a row to REFR_ROWS.
+refresh_pass() {
+    local due mark t0 t1 requeued ms=()
+    due=$(sql "SELECT count(*) FROM items WHERE status = 'active' AND next_update_due <= now()")
+    mark=$(wc -c <"$SVC/pg.log")
+    t0=$(now)
+    FRESHET_ADMIN_ADDR=off FRESHET_LOG_FORMAT=json FRESHET_ONCE=true FRESHET_QUEUE_LOW_WATER=100000000 \
+        FRESHET_REFRESH_PER_PASS=1000000 "$BIN/freshet-refresher" --once >>"$LOGS/refresher-once.log" 2>&1 ||
+        die "freshet-refresher --once"
+    t1=$(now)
+    sleep 0.3 # the log lines of the last statements
+    read -r -a ms <<<"$(statement_ms "$mark")"
+    requeued=$(sql "SELECT count(*) FROM items WHERE status = 'pending_processing'")
+    REFR_ROWS+=("$(printf '  %-10s %9s %10s %10s ms %9s ms %9s ms %8s ms %8s ms %6s ms' "$1" "$due" "$requeued" \
+        "$(calc %.0f "($t1 - $t0) * 1000")" "${ms[@]}")")
+}
+
+# Puts re-queued rows back: active again, those matching $1 due, the rest due tomorrow.
+refresh_reset() {
+    sql "UPDATE items SET status = 'active', next_update_due = CASE WHEN $1
+             THEN now() - interval '1 hour' ELSE now() + interval '1 day' END
+         WHERE status = 'pending_processing'" >/dev/null || die "reset due rows"
+    sql "VACUUM items" >/dev/null
+    rcli del 'freshet:{keepa}:queue' 'freshet:{keepa}:queue:hot' 'freshet:{keepa}:queued' >/dev/null
+}
+
+refresher_at_scale() {
+    local url t0 size plan
+    say "refresher at scale: inserting $REFRESH_ROWS active rows (1% due)"
+    url=$(bash "$SERVICES" createdb "$SVC" refresh) || die "createdb refresh"
+    export DATABASE_URL=$url
+    "$BIN/freshetctl" migrate >>"$LOGS/migrate.log" 2>&1 || die "migrate refresh"
+    rcli flushall >/dev/null
+    t0=$(now)
+    # The real table and indexes; only this session skips waiting for its WAL flush.
+    psql -X -q -v ON_ERROR_STOP=1 "$url" >>"$LOGS/refresh-setup.log" 2>&1 <<EOF || die "refresher setup"
+SET synchronous_commit = off;
+INSERT INTO items (source, id, status, priority, payload, content_hash, discovered_at,
+                   last_updated, last_changed, next_update_due, refresh_interval, lease, queued_at)
+SELECT 'keepa', 'B' || lpad(i::text, 9, '0'), 'active', CASE WHEN i % 10 = 0 THEN 1 + i % 2 ELSE 5 END,
+       p.doc, md5(i::text), now() - interval '8 days', now() - interval '1 day',
+       now() - interval '1 day',
+       CASE WHEN i % 100 = 0 THEN now() - make_interval(secs => i % 3600)
+            ELSE now() + make_interval(secs => 3600 + (i::bigint * 7919) % 601200) END,
+       interval '1 day', 1, now() - interval '1 day'
+FROM generate_series(1, $REFRESH_ROWS) i, (SELECT '$(payload_1k)'::jsonb AS doc) p;
+-- A durable commit flushes the insert's commit record too, so VACUUM may set the hint
+-- bits and the visibility map; the checkpoint writes them: the timed part starts clean.
+SET synchronous_commit = on;
+SELECT txid_current();
+VACUUM ANALYZE items;
+CHECKPOINT;
+EOF
+    R[r:setup]=$(calc %.0f "$(now) - $t0")
+    size=$(sql "SELECT pg_size_pretty(pg_total_relation_size('items'))")
+    R[r:size]=$size
+    sql "ALTER DATABASE refresh SET log_min_duration_statement = 0" >/dev/null
+    plan=$(psql -X -q -A -t "$url" 2>&1 <<EOF
+BEGIN;
+EXPLAIN (ANALYZE, BUFFERS) $DUE_SQL;
+ROLLBACK;
+EOF
+    )
+    R[r:plan]=$plan
+    sql "VACUUM items" >/dev/null # the rolled-back update leaves dead rows to clean
+    R[r:stale]=$(psql -X -q -A -t "$url" -c "EXPLAIN (ANALYZE, BUFFERS) $STALE_SQL" 2>&1)
+    REFR_ROWS=()
+    say "refresher at scale: timed passes"
+    refresh_pass "1%"
+    refresh_reset "substr(id, 2)::int % 1000 = 0"
+    refresh_pass "0.1%"
+    refresh_reset "false"
+    refresh_pass "0"
+}
+
+# A normalized product of about 1 KB, as the processor stores it.
+payload_1k() {
+    printf '%s' '{"asin": "B00000002S", "brand": "Melitta", "image": "https://m.media-amazon.com/images/I/79qXLHUT7LB.jpg", "title": "Melitta Classic Water Bottle SH-275, 2 Pack, White", "domain": 1, "rating": null, "seller": {"id": "AXY5BVOE624NRY", "name": "Oral-B Store 83", "rating": 87, "has_fba": false, "rating_count": 3883}, "analysis": {"avg90": 9054, "spike": false, "trend": "flat", "zscore": null, "current": 9054, "points_90d": 0, "price_type": "amazon", "avg90_source": "keepa", "drop_pct_90d": 0.0, "velocity_per_day": 0.0}, "price_new": 9054, "categories": [1000003008], "sales_rank": 106680, "last_update": "2026-11-22T14:52:00Z", "observed_at": "2025-12-13T09:26:00Z", "parent_asin": null, "manufacturer": "Melitta Inc.", "monthly_sold": null, "price_amazon": 9054, "price_buybox": 9054, "product_type": 0, "review_count": null, "root_category": 3760901, "tracking_since": "2025-12-13T09:26:00Z", "buybox_seller_id": "AXY5BVOE624NRY", "last_price_change": "2025-12-13T09:26:00Z"}'
+}
+
+# ---- the report ----------------------------------------------------------------------
+
+row() { # label then one value per latency
+    local label=$1 l
+    shift
+    printf '  %-50s' "$label"
+    for l in "$@"; do printf ' %18s' "$l"; done
+    printf '\n'
+}
+
+# each FORMAT KEY...: one cell per latency, FORMAT applied to R[lat:KEY...].
+each() {
+    local fmt=$1 l k vals
+    shift
+    for l in $LATENCIES; do
+        vals=()
+        for k in "$@"; do vals+=("${R[$l:$k]:-?}"); done
+        # shellcheck disable=SC2059 # the format is ours
+        printf "$fmt\n" "${vals[@]}"
+    done
+}
+
+cpu_cell() { awk -v n="$2" '$1 == n { printf "%s%% (peak %s%%)", $2, $3 }' "$SVC/cpusum-$1"; }
+
+report() {
+    local l heads=() lower lower_name
+    for l in $LATENCIES; do heads+=("fake ${l} ms"); done
+    echo
+    echo "=== freshet bench: $N products, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $NCPU CPUs,"
+    echo "    $(psql --version | awk '{print "PostgreSQL " $3}') (fsync on), $(redis-server --version | awk '{print "Redis " $3}' | tr -d v=),"
+    echo "    load average at start $LOAD0"
+    echo
+    echo "fleet: 1 scout (FRESHET_SCOUT_AHEAD=8), 1 processor, 1 refresher, from empty until all rows are active"
+    row "" "${heads[@]}"
+    mapfile -t c < <(each '%s' rate); row "items/s end to end" "${c[@]}"
+    mapfile -t c < <(each '%s / %s s' discovered elapsed); row "time to all discovered / all active" "${c[@]}"
+    mapfile -t c < <(each '%s / %s / %s' req_product req_deal req_seller)
+    row "upstream requests: product / deal / seller" "${c[@]}"
+    mapfile -t c < <(each '%s' tokens); row "upstream tokens spent" "${c[@]}"
+    mapfile -t c < <(each '%s / %s / %s' rss_scout rss_processor rss_refresher)
+    row "peak RSS MB: scout / processor / refresher" "${c[@]}"
+    mapfile -t c < <(each '%s / %s s' p50 p99); row "discovery-to-active p50 / p99" "${c[@]}"
+    mapfile -t c < <(each '%s' fleet_cpu); row "fleet CPU s per 10k items (user+sys)" "${c[@]}"
+    mapfile -t c < <(each '%s / %s / %s' cpu10k_scout cpu10k_processor cpu10k_refresher)
+    row "  scout / processor / refresher" "${c[@]}"
+    mapfile -t c < <(each '%s s (%s/10k)' pg_s pg10k); row "PostgreSQL CPU over the run (user+sys)" "${c[@]}"
+    mapfile -t c < <(each '%s / %s s' redis_s fake_s); row "Redis / fake Keepa CPU over the run" "${c[@]}"
+    for name in processor scout refresher postgres redis fake; do
+        c=()
+        for l in $LATENCIES; do c+=("$(cpu_cell "$l" "$name")"); done
+        row "CPU % of a core, mean (peak 1 s): $name" "${c[@]}"
+    done
+    c=()
+    for l in $LATENCIES; do c+=("$(awk '$1 == "machine" { printf "%s%% (iowait %s%%)", $2, $3 }' "$SVC/cpusum-$l")"); done
+    row "machine busy, % of all $NCPU CPUs" "${c[@]}"
+    c=()
+    for l in $LATENCIES; do
+        c+=("$(awk -v n="$NCPU" '$1 == "machine" { m = $2 * n; next } { s += $2 } END { printf "%.0f%%", m - s }' \
+            "$SVC/cpusum-$l")")
+    done
+    row "  of which not the fleet/services/fake (% of a core)" "${c[@]}"
+    mapfile -t c < <(each '%s / %s / %s' st_scout st_claim st_write)
+    row "PostgreSQL exec ms: scout insert / claim / write" "${c[@]}"
+    mapfile -t c < <(each '%s / %s / %s' st_refresher st_bench st_other)
+    row "  refresher / bench polling / other" "${c[@]}"
+    mapfile -t c < <(each '%s (%s)' call_scout max_scout); row "  ms per call, mean (max): scout insert" "${c[@]}"
+    mapfile -t c < <(each '%s (%s)' call_claim max_claim); row "                            claim" "${c[@]}"
+    mapfile -t c < <(each '%s (%s)' call_write max_write); row "                            write" "${c[@]}"
+    mapfile -t c < <(each '%s / %s / %s' stage_product stage_write stage_batch)
+    row "processor mean ms: /product / write / batch" "${c[@]}"
+    mapfile -t c < <(each '%s' queue); row "queue depth (queue + queue:hot), mean / max" "${c[@]}"
+    mapfile -t c < <(each '%s / %s B' history payload); row "history rows / mean payload (jsonb text)" "${c[@]}"
+    mapfile -t c < <(each '%s / %s / %s' warn_scout warn_processor warn_refresher)
+    row "warn+error log lines: scout / processor / refresher" "${c[@]}"
+
+    echo
+    echo "ceilings on this machine: the same work without the fleet ($N items, batches of 100)"
+    printf '  %-62s %8s items/s\n' "queue: fr_queue_enqueue (pages of 150) + claim 100 + ack" "${R[c:queue]}"
+    printf '  %-62s %8s / %s items/s\n' "  enqueue alone / claim+ack alone" "${R[c:enqueue]}" "${R[c:claim]}"
+    printf '  %-62s %8s items/s  (%s ms a batch; PostgreSQL CPU %s s/10k)\n' \
+        "upsert: processor's write statement (fenced), 2 connections" "${R[c:unnest]}" \
+        "${R[c:ms_unnest]}" "${R[c:pg_unnest]}"
+    printf '  %-62s %8s items/s  (%s ms a batch; PostgreSQL CPU %s s/10k)\n' \
+        "  COPY into temp table + the same merge, 2 connections" "${R[c:copy]}" \
+        "${R[c:ms_copy]}" "${R[c:pg_copy]}"
+    printf '  %-62s %8s items/s  (%s ms a batch; PostgreSQL CPU %s s/10k)\n' \
+        "  plain INSERT..ON CONFLICT DO UPDATE, no fence/history" "${R[c:plain]}" \
+        "${R[c:ms_plain]}" "${R[c:pg_plain]}"
+    printf '  %-62s %8s bytes\n' "  ceiling payload (jsonb text, sized to the 0-ms run's)" "${R[c:payload]}"
+    if [ "${R[c:queue]%.*}" -lt "${R[c:unnest]%.*}" ]; then lower=${R[c:queue]} lower_name=queue
+    else lower=${R[c:unnest]} lower_name="upsert (write statement)"; fi
+    if [ -n "${R[0:rate]:-}" ]; then
+        printf '  freshet at 0 ms: %s items/s = %s%% of the lower ceiling (%s, %s items/s)\n' \
+            "${R[0:rate]}" "$(calc %.1f "${R[0:rate]} * 100 / $lower")" "$lower_name" "$lower"
+    fi
+    [ "$(write_sql_of processor/store.c)" = "$(write_sql_of tests/bench/upsert_ceiling.c)" ] ||
+        echo "  NOTE: processor/store.c's write_sql differs from the copy in upsert_ceiling.c: update the copy"
+
+    echo
+    echo "refresher at scale: $REFRESH_ROWS active rows (items: ${R[r:size]}), setup ${R[r:setup]} s"
+    echo "EXPLAIN (ANALYZE, BUFFERS) of the due scan (refresher/due.c, LIMIT 5000), 1% due, rolled back:"
+    printf '    %s\n' "${R[r:plan]//$'\n'/$'\n'    }"
+    if grep -q 'Index Scan using items_due' <<<"${R[r:plan]}"; then
+        echo "  -> the due rows are read through the items_due index"
+    else
+        echo "  -> WARNING: the plan does not use items_due"
+    fi
+    echo "EXPLAIN (ANALYZE, BUFFERS) of the staleness sample (refresher/upkeep.c), every --once pass:"
+    printf '    %s\n' "${R[r:stale]//$'\n'/$'\n'    }"
+    echo "one pass: bin/freshet-refresher --once (per-pass 1000000, low-water 100000000), statement"
+    echo "time from PostgreSQL's log (log_min_duration_statement = 0):"
+    printf '  %-10s %9s %10s %13s %12s %12s %11s %11s %9s\n' due "due rows" re-queued "pass wall" \
+        "due stmt" staleness recover upkeep other
+    printf '%s\n' "${REFR_ROWS[@]}"
+}
+
+# ---- main ----------------------------------------------------------------------------
+
+mkdir -p "$LOGS"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+say "starting Redis and PostgreSQL (fsync on) in $SVC"
+FRESHET_TEST_FSYNC=on bash "$SERVICES" start "$SVC" >"$LOGS/services.log" 2>&1 ||
+    die "services did not start: $(tail -n 3 "$LOGS/services.log")"
+# shellcheck source=/dev/null
+. "$SVC/env"
+export REDIS_URL=$FRESHET_TEST_REDIS_URL
+# pg_stat_statements says where PostgreSQL's time goes, statement by statement.
+if ! DATABASE_URL=$FRESHET_TEST_DATABASE_URL sql "ALTER SYSTEM SET shared_preload_libraries = pg_stat_statements, auto_explain" ||
+    ! bash "$SERVICES" restart-pg "$SVC" >>"$LOGS/services.log" 2>&1; then
+    die "restart PostgreSQL with pg_stat_statements"
+fi
+for lat in $LATENCIES; do fleet_run "$lat"; done
+ceilings
+refresher_at_scale
+report
