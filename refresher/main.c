@@ -70,7 +70,7 @@ static int pass(struct refr *r)
     }
     fr_error_clear(&err);
     if ((r->last_staleness_ms == 0 || now - r->last_staleness_ms > 30000) && !r->stopping &&
-        refr_staleness(r, &err) == 0)
+        refr_staleness(r, &err) == 0 && refr_failed_runs(r, &err) == 0)
         r->last_staleness_ms = now;
     r->stats.passes++;
     return failed;

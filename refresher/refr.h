@@ -46,5 +46,6 @@ int refr_due(struct refr *r, struct fr_error *err);
 int refr_recover(struct refr *r, struct fr_error *err);
 int refr_upkeep(struct refr *r, struct fr_error *err);
 int refr_staleness(struct refr *r, struct fr_error *err);
+int refr_failed_runs(struct refr *r, struct fr_error *err);
 
 #endif

@@ -63,3 +63,31 @@ int refr_staleness(struct refr *r, struct fr_error *err)
     PQclear(res);
     return 0;
 }
+
+/* For the "three consecutive failed runs" alert: per program, how many of its latest
+ * finished runs failed since its last good one. */
+int refr_failed_runs(struct refr *r, struct fr_error *err)
+{
+    const char *params[1] = {r->cfg->common.source};
+    PGresult *res;
+    int rc = fr_db_query(&r->db,
+                         "SELECT program, count(*) FILTER (WHERE NOT ok AND started_at >"
+                         "       coalesce(last_ok, '-infinity'))"
+                         " FROM (SELECT program, ok, started_at, max(started_at) FILTER"
+                         "       (WHERE ok) OVER (PARTITION BY program) AS last_ok"
+                         "       FROM worker_runs WHERE source = $1 AND finished_at IS NOT NULL"
+                         "         AND started_at > now() - interval '7 days') s"
+                         " GROUP BY program",
+                         1, params, &res, err);
+
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i < PQntuples(res); i++)
+        fr_gauge_set(fr_gauge_get("freshet_consecutive_failed_runs",
+                                  "Latest runs of a program that failed since its last good one",
+                                  FR_LABELS("source", r->cfg->common.source, "program",
+                                            PQgetvalue(res, i, 0))),
+                     strtod(PQgetvalue(res, i, 1), NULL));
+    PQclear(res);
+    return 0;
+}
