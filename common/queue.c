@@ -13,6 +13,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/mem.h"
+#include "common/metrics.h"
 
 /* KEYS: target list, queued set. ARGV: ids. Pushes only ids not already queued. */
 static struct fr_redis_script enqueue_lua = {.src =
@@ -472,4 +473,19 @@ int fr_queue_sentinel(struct fr_queue *q, int *lost, struct fr_error *err)
     *lost = rep->type == REDIS_REPLY_STATUS;
     freeReplyObject(rep);
     return 0;
+}
+
+void fr_queue_export_depths(void *arg)
+{
+    struct fr_queue *q = arg;
+    int64_t waiting, delayed, dead;
+
+    if (fr_queue_depths(q, &waiting, &delayed, &dead, NULL) != 0)
+        return;
+    fr_gauge_set(fr_gauge_get("freshet_queue_depth", "Ids waiting in the queue",
+                              FR_LABELS("source", q->source)), (double)waiting);
+    fr_gauge_set(fr_gauge_get("freshet_delayed_items", "Ids waiting for a retry",
+                              FR_LABELS("source", q->source)), (double)delayed);
+    fr_gauge_set(fr_gauge_get("freshet_dead_letters", "Entries in the dead-letter list",
+                              FR_LABELS("source", q->source)), (double)dead);
 }

@@ -103,6 +103,10 @@ int fr_queue_promote(struct fr_queue *q, int64_t now_ms, size_t max, size_t *mov
 int fr_queue_depths(struct fr_queue *q, int64_t *waiting, int64_t *delayed, int64_t *dead,
                     struct fr_error *err);
 
+/* Sets the freshet_queue_depth, freshet_delayed_items and freshet_dead_letters gauges
+ * (a metrics scrape hook: pass the queue as arg). */
+void fr_queue_export_depths(void *queue);
+
 /* For each id, whether Redis holds it (member of `queued`); held[i] gets 0/1. */
 int fr_queue_held(struct fr_queue *q, const char *const *ids, size_t n, int *held,
                   struct fr_error *err);

@@ -152,6 +152,7 @@ static void setup(struct proc *p, struct fr_app *app)
     evtimer_add(p->tick_ev, &tick);
     heartbeat(p);
     p->admin = fr_app_admin(p->base, c->admin_addr, ready, p);
+    fr_metrics_on_scrape(fr_queue_export_depths, &p->queue);
     proc_pump_soon(p, 0);
 }
 

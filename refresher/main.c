@@ -143,6 +143,7 @@ int main(int argc, char **argv)
     r.pass_ev = evtimer_new(r.base, on_pass, &r);
     sig = fr_sig_install(r.base, on_stop, &r);
     r.admin = fr_app_admin(r.base, cfg.admin_addr, ready, &r);
+    fr_metrics_on_scrape(fr_queue_export_depths, &r.queue);
     event_active(r.pass_ev, EV_TIMEOUT, 0);
     event_base_dispatch(r.base);
     log_info("stopped after %llu passes: %llu re-queued, %llu retries promoted, %llu items "

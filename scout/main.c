@@ -125,6 +125,7 @@ int main(int argc, char **argv)
     s.grace_ev = evtimer_new(s.base, on_grace, &s);
     sig = fr_sig_install(s.base, on_stop, &s);
     s.admin = fr_app_admin(s.base, cfg.admin_addr, ready, &s);
+    fr_metrics_on_scrape(fr_queue_export_depths, &s.queue);
     event_active(s.pass_ev, EV_TIMEOUT, 0);
     event_base_dispatch(s.base);
     log_info("stopped after %llu passes", (unsigned long long)s.passes);
