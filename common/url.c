@@ -5,6 +5,7 @@
 #include "common/url.h"
 
 #include <ctype.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,9 @@ static int parse_hostport(const char *s, size_t n, struct fr_redis_url *u, struc
             return fr_error_set(err, FR_ERR_USAGE, "bad host in redis url");
         memcpy(u->host, s + 1, hlen);
         u->host[hlen] = '\0';
-        colon = end + 1 < s + n && end[1] == ':' ? end + 1 : NULL;
+        if (end + 1 < s + n && end[1] != ':')
+            return fr_error_set(err, FR_ERR_USAGE, "only ':port' may follow ']' in redis url");
+        colon = end + 1 < s + n ? end + 1 : NULL;
     } else {
         colon = memchr(s, ':', n);
         hlen = colon ? (size_t)(colon - s) : n;
@@ -191,10 +194,41 @@ static void redact_kv(const char *url, char *out, size_t n)
     snprintf(out, n, "%.*s***%s", (int)pre, url, pw + 9 + strcspn(pw + 9, " &"));
 }
 
+/* A libpq connection string (URI or key=value) with a password: rebuilt from libpq's own
+ * reading of it, so whatever libpq takes for the password is what gets hidden (quotes,
+ * '#' in a URI, spaces around '=', a repeated keyword). 1 when it wrote out. */
+static int redact_libpq(const char *url, char *out, size_t n)
+{
+    PQconninfoOption *o;
+    int has_password = 0;
+    size_t len = 0;
+
+    if (strncmp(url, "postgres", 8) != 0 && strchr(url, '=') == NULL)
+        return 0;
+    if ((o = PQconninfoParse(url, NULL)) == NULL)
+        return 0;
+    for (PQconninfoOption *p = o; p->keyword; p++)
+        has_password |= strcmp(p->keyword, "password") == 0 && p->val != NULL;
+    if (has_password) {
+        out[0] = '\0';
+        for (PQconninfoOption *p = o; p->keyword && len + 1 < n; p++) {
+            int is_pw = strcmp(p->keyword, "password") == 0;
+            if (p->val == NULL)
+                continue;
+            len += (size_t)snprintf(out + len, n - len, "%s%s=%s", len ? " " : "", p->keyword,
+                                    is_pw ? "***" : p->val);
+        }
+    }
+    PQconninfoFree(o);
+    return has_password;
+}
+
 void fr_url_redact(const char *url, char *out, size_t n)
 {
     const char *scheme = strstr(url, "://"), *start, *at, *colon, *stop;
 
+    if (redact_libpq(url, out, n))
+        return;
     if (scheme == NULL) {
         redact_kv(url, out, n);
         return;

@@ -104,8 +104,8 @@ int main(int argc, char **argv)
         goto cleanup;
     t2 = fr_mono_us();
     if (added != (size_t)n || claimed != (size_t)n) {
-        fr_error_set(&err, FR_ERR_DATA, "enqueued %zu and claimed %zu of %ld ids", added,
-                     claimed, n);
+        fr_error_set(&err, FR_ERR_DATA, "enqueued %zu and claimed %zu of %ld ids", added, claimed,
+                     n);
         goto cleanup;
     }
     printf("n=%ld enqueue_s=%.3f claim_ack_s=%.3f enqueue_per_s=%.0f claim_ack_per_s=%.0f "

@@ -32,6 +32,9 @@ N=${3:-50000}
 case $N in '' | *[!0-9]*) echo "run.sh: N must be a number (got '$N')" >&2; exit 2 ;; esac
 [ "$N" -ge 1000 ] || { echo "run.sh: N must be at least 1000" >&2; exit 2; }
 LATENCIES=${BENCH_LATENCIES:-0 100}
+for l in $LATENCIES; do
+    case $l in *[!0-9]*) echo "run.sh: BENCH_LATENCIES must be numbers of ms (got '$l')" >&2; exit 2 ;; esac
+done
 TIMEOUT=${BENCH_TIMEOUT:-$((300 + N / 50))}
 REFRESH_ROWS=${BENCH_REFRESH_ROWS:-1000000}
 cd "$(dirname "$0")/../.." || exit 1
@@ -178,6 +181,12 @@ cpu_summary() {
 
 # ---- 1. the fleet --------------------------------------------------------------------
 
+# Ids waiting in the queue (both priorities).
+queue_depth() {
+    rcli eval "return redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2])" 2 \
+        'freshet:{keepa}:queue' 'freshet:{keepa}:queue:hot'
+}
+
 # fake_requests STATS ENDPOINT: requests of every outcome to one endpoint.
 fake_requests() {
     grep -o "\"$2\":{[^}]*}" <<<"$1" | head -n 1 | grep -o ':[0-9]*' | tr -d : |
@@ -236,7 +245,7 @@ fleet_run() {
             (SELECT count(*) FROM items WHERE source = 'keepa' AND status = 'failed'),
             (SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'items')")"
         active=$((${total:-0} - ${pending:-0} - ${failed:-0}))
-        echo "$(now) $active ${total:-0} $(rcli eval "return redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2])" 2 'freshet:{keepa}:queue' 'freshet:{keepa}:queue:hot')" >>"$SVC/timeline-$lat"
+        echo "$(now) $active ${total:-0} $(queue_depth)" >>"$SVC/timeline-$lat"
         if [ "${pending:-1}" = 0 ]; then
             active=$(sql "SELECT /* bench poll */ count(*) FROM items WHERE status = 'active'")
             [ "${active:-0}" -ge "$N" ] && break
@@ -284,7 +293,8 @@ fleet_run() {
     R[$lat:history]=$hist
     R[$lat:payload]=$plen
     R[$lat:rate]=$(calc %.0f "$N / ${R[$lat:elapsed]}")
-    R[$lat:fleet_cpu]=$(calc %.2f "(${R[$lat:cpu_scout]} + ${R[$lat:cpu_processor]} + ${R[$lat:cpu_refresher]}) / $HZ / $N * 10000")
+    R[$lat:fleet_cpu]=$(calc %.2f \
+        "(${R[$lat:cpu_scout]} + ${R[$lat:cpu_processor]} + ${R[$lat:cpu_refresher]}) / $HZ / $N * 10000")
     for name in scout processor refresher; do
         R[$lat:cpu10k_$name]=$(calc %.2f "${R[$lat:cpu_$name]} / $HZ / $N * 10000")
     done
@@ -492,7 +502,7 @@ each() {
 cpu_cell() { awk -v n="$2" '$1 == n { printf "%s%% (peak %s%%)", $2, $3 }' "$SVC/cpusum-$1"; }
 
 report() {
-    local l heads=() lower lower_name
+    local l name heads=() c=() lower lower_name
     for l in $LATENCIES; do heads+=("fake ${l} ms"); done
     echo
     echo "=== freshet bench: $N products, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $NCPU CPUs,"

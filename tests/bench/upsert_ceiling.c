@@ -17,9 +17,10 @@
  *
  * DATABASE_URL names a migrated freshet database; its items and item_history are
  * emptied and N claimed rows inserted first (-s: only that; -r: only the timed writes,
- * on rows a -s run left, so a caller can measure the server around the writes alone). Payloads are realistic normalized product JSON, PAYLOAD_BYTES long as
- * jsonb text (default 1300). Prints one line of key=value figures for run.sh; exits 1
- * when a statement failed or a row was not written.
+ * on rows a -s run left, so a caller can measure the server around the writes alone).
+ * Payloads are realistic normalized product JSON, PAYLOAD_BYTES long as jsonb text
+ * (default 1300). Prints one line of key=value figures for run.sh; exits 1 when a
+ * statement failed or a row was not written.
  */
 #include <libpq-fe.h>
 #include <stdint.h>
@@ -137,9 +138,9 @@ static uint64_t mix(uint64_t x)
 }
 
 static const char *const brands[] = {"Melitta", "Anker", "OXO", "Bosch", "Philips", "Lodge"};
-static const char *const words[] = {"Stainless", "Steel", "2 Pack", "White", "BPA Free",
-                                    "Dishwasher Safe", "for Kitchen", "Large", "Black",
-                                    "Compatible with", "Premium", "Travel"};
+static const char *const words[] = {"Stainless", "Steel",           "2 Pack",      "White",
+                                    "BPA Free",  "Dishwasher Safe", "for Kitchen", "Large",
+                                    "Black",     "Compatible with", "Premium",     "Travel"};
 
 /* A normalized product as the processor stores it, about `target` bytes of jsonb text. */
 static void make_payload(struct row *r, long i, int target, int64_t observed_ms)
@@ -152,10 +153,11 @@ static void make_payload(struct row *r, long i, int target, int64_t observed_ms)
 
     fr_format_iso8601(observed_ms, observed, sizeof(observed));
 
-    snprintf(title, sizeof(title), "%s Classic %s %s-%d", brand, words[(h >> 8) % 12],
-             "SH", (int)(h % 1000));
+    snprintf(title, sizeof(title), "%s Classic %s %s-%d", brand, words[(h >> 8) % 12], "SH",
+             (int)(h % 1000));
     for (int pass = 0; pass < 2; pass++) {
-        len = snprintf(r->payload, sizeof(r->payload),
+        len = snprintf(
+            r->payload, sizeof(r->payload),
             "{\"asin\": \"%s\", \"brand\": \"%s\", \"image\": \"https://m.media-amazon.com/"
             "images/I/%011llx.jpg\", \"title\": \"%s\", \"domain\": 1, \"rating\": null, "
             "\"seller\": {\"id\": \"%s\", \"name\": \"%s Store %d\", \"rating\": %d, "
@@ -170,9 +172,9 @@ static void make_payload(struct row *r, long i, int target, int64_t observed_ms)
             "\"root_category\": %d, \"tracking_since\": \"2025-12-13T09:26:00Z\", "
             "\"buybox_seller_id\": \"%s\", \"last_price_change\": \"2025-12-13T09:26:00Z\"}",
             r->id, brand, (unsigned long long)(h & 0xffffffffffULL), title, r->seller, brand,
-            (int)(h % 97), (int)(h % 100), (int)(h % 9000), price, price, (int)(h % 40),
-            price + 13, 1000000000 + (int)(h % 9000000), rank, observed, brand,
-            price, price, 3760000 + (int)(h % 1000), r->seller);
+            (int)(h % 97), (int)(h % 100), (int)(h % 9000), price, price, (int)(h % 40), price + 13,
+            1000000000 + (int)(h % 9000000), rank, observed, brand, price, price,
+            3760000 + (int)(h % 1000), r->seller);
         pad = target - len;
         if (pass == 1 || pad <= 0)
             break;
@@ -204,9 +206,9 @@ static void make_row(struct row *r, long i, int target, int64_t base_ms)
 
 static const char *col(const struct row *r, int k)
 {
-    const char *const cols[NCOLS] = {r->id,       r->lease, r->payload, r->hash,   r->observed,
-                                     r->pa,       r->pn,    r->rank,    r->seller,
-                                     "0" /* seed_s: 0 keeps the default interval, as in the fleet */};
+    /* seed_s "0" keeps the default interval, as the fleet's products do. */
+    const char *const cols[NCOLS] = {r->id, r->lease, r->payload, r->hash,   r->observed,
+                                     r->pa, r->pn,    r->rank,    r->seller, "0"};
 
     return cols[k];
 }
@@ -215,8 +217,11 @@ static const char *col(const struct row *r, int k)
 static void copy_field(struct fr_buf *b, const char *s)
 {
     for (; *s; s++) {
-        const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n"
-                        : *s == '\r' ? "\\r" : NULL;
+        const char *esc = *s == '\\'   ? "\\\\"
+                          : *s == '\t' ? "\\t"
+                          : *s == '\n' ? "\\n"
+                          : *s == '\r' ? "\\r"
+                                       : NULL;
         if (esc)
             fr_buf_puts(b, esc);
         else
@@ -328,8 +333,9 @@ static int send_batch(PGconn *c, struct batch *bt, enum mode m, const char *merg
         PQclear(res);
         while ((res = PQgetResult(c)) != NULL)
             PQclear(res);
-        res = PQexecParams(c, merge, 5, NULL, (const char *const[]){"keepa", tail[0], tail[1],
-                           tail[2], tail[3]}, NULL, NULL, 0);
+        res = PQexecParams(c, merge, 5, NULL,
+                           (const char *const[]){"keepa", tail[0], tail[1], tail[2], tail[3]}, NULL,
+                           NULL, 0);
     } else {
         for (int k = 0; k < NCOLS; k++)
             params[k + 1] = fr_buf_str(&bt->a[k].buf);
@@ -400,7 +406,8 @@ static int setup(PGconn *c, long n)
              "INSERT INTO items (source, id, status, priority, queued_at, discovery, lease,"
              " claimed_until) SELECT 'keepa', 'B' || lpad(i::text, 9, '0'),"
              " 'pending_processing', 1, now(), $1::jsonb, 1, now() + interval '1 hour'"
-             " FROM generate_series(0, %ld) i", n - 1);
+             " FROM generate_series(0, %ld) i",
+             n - 1);
     res = PQexecParams(c, sql, 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return fail(c, "insert rows", res);
@@ -423,8 +430,8 @@ static int verify(PGconn *c, const struct opts *o, double *payload_len)
     *payload_len = strtod(PQgetvalue(res, 0, 2), NULL);
     PQclear(res);
     if (active != o->n || hist != (o->mode == M_PLAIN ? 0 : o->n)) {
-        fprintf(stderr, "upsert_ceiling: %ld active rows and %ld history rows, want %ld\n",
-                active, hist, o->n);
+        fprintf(stderr, "upsert_ceiling: %ld active rows and %ld history rows, want %ld\n", active,
+                hist, o->n);
         return -1;
     }
     return 0;
@@ -434,7 +441,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
     int ch;
 
-    *o = (struct opts){.mode = M_UNNEST, .workers = 2, .batch = 100, .payload_bytes = 1300,
+    *o = (struct opts){.mode = M_UNNEST,
+                       .workers = 2,
+                       .batch = 100,
+                       .payload_bytes = 1300,
                        .url = getenv("DATABASE_URL")};
     while ((ch = getopt(argc, argv, "m:w:b:p:sr")) != -1) {
         if (ch == 'm' && strcmp(optarg, "unnest") == 0)

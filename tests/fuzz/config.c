@@ -77,9 +77,22 @@ static size_t occurrences(const char *s, const char *needle)
     return n;
 }
 
+/* 1 when text could show up in a rebuilt "keyword=value ..." string by itself: inside a
+ * keyword name, or made of the separators redaction writes. */
+static int collides_with_syntax(const PQconninfoOption *opts, const char *text)
+{
+    if (strpbrk(text, " =") != NULL)
+        return 1;
+    for (const PQconninfoOption *o = opts; o->keyword != NULL; o++)
+        if (strstr(o->keyword, text) != NULL)
+            return 1;
+    return 0;
+}
+
 /* DATABASE_URL is logged through fr_url_redact: whatever password libpq would read from
  * the string must be gone. Judged only when the password occurs once in the string (so
- * it cannot show by chance elsewhere) and holds no '*' (which redaction inserts). */
+ * it cannot show by chance elsewhere), holds no '*' (which redaction inserts) and cannot
+ * appear inside the keyword names of a rebuilt connection string ("ser" in "user="). */
 static void pg_conninfo(const char *s)
 {
     PQconninfoOption *opts = PQconninfoParse(s, NULL);
@@ -91,7 +104,8 @@ static void pg_conninfo(const char *s)
     for (const PQconninfoOption *o = opts; o->keyword != NULL; o++)
         if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0')
             pw = o->val;
-    if (pw != NULL && strchr(pw, '*') == NULL && strlen(s) < 1024 && occurrences(s, pw) == 1) {
+    if (pw != NULL && strchr(pw, '*') == NULL && strlen(s) < 1024 && occurrences(s, pw) == 1 &&
+        !collides_with_syntax(opts, pw)) {
         fr_url_redact(s, red, sizeof(red));
         if (strstr(red, pw) != NULL)
             broken(s, "redacted connection string shows the password libpq reads");

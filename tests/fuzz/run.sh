@@ -9,7 +9,7 @@
 #
 # Needs clang (14 is enough) with its runtime (Debian: libclang-rt-14-dev) and the
 # library's -dev packages. CC=clang-14 picks another compiler; FUZZ_ARGS adds libFuzzer
-# flags (e.g. FUZZ_ARGS=-jobs=2). Reproduce a failure with: build-fuzz/<target> <file>.
+# flags (e.g. FUZZ_ARGS=-seed=1). Reproduce a failure with: build-fuzz/<target> <file>.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
