@@ -33,7 +33,7 @@ static const char claim_sql[] =
     "         priority = CASE WHEN r.prio BETWEEN 1 AND 9 THEN least(i.priority, r.prio)"
     "                    ELSE i.priority END"
     "  FROM req r"
-    "  WHERE i.source = $1 AND i.id = r.id"
+    "  WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = r.id"
     "    AND (i.claimed_until IS NULL OR i.claimed_until < now())"
     "    AND (i.status = 'pending_processing'"
     "         OR coalesce(i.last_updated, '-infinity') < now() - $5::interval)"
@@ -42,7 +42,8 @@ static const char claim_sql[] =
     "  SELECT i.id, 0::bigint AS lease, 0 AS attempts,"
     "         (extract(epoch FROM i.claimed_until) * 1000)::bigint AS until"
     "  FROM items i JOIN req r ON i.source = $1 AND i.id = r.id"
-    "  WHERE i.status = 'pending_processing' AND i.claimed_until >= now()"
+    "  WHERE i.id = ANY($2::text[]) AND i.status = 'pending_processing'"
+    "    AND i.claimed_until >= now()"
     ")"
     "SELECT id, lease, attempts, 0::bigint FROM ins"
     " UNION ALL SELECT id, lease, attempts, 0::bigint FROM upd"
@@ -106,6 +107,7 @@ static const char write_sql[] =
     "), old AS ("
     "  SELECT i.id, i.content_hash, i.refresh_interval FROM items i"
     "  JOIN input ON i.source = $1 AND i.id = input.id AND i.lease = input.lease"
+    "  WHERE i.id = ANY($2::text[])"
     "  FOR UPDATE OF i"
     "), upd AS ("
     "  UPDATE items i SET status = 'active', payload = input.payload, content_hash = input.hash,"
@@ -122,7 +124,7 @@ static const char write_sql[] =
     "           THEN old.refresh_interval * (1 - $14::float8)"
     "         ELSE old.refresh_interval * (1 + $15::float8) END,"
     "         $12::interval), $13::interval) AS v) iv"
-    "  WHERE i.source = $1 AND i.id = input.id"
+    "  WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = input.id"
     "  RETURNING i.id, (old.content_hash IS DISTINCT FROM input.hash) AS changed"
     "), hist AS ("
     "  INSERT INTO item_history (source, id, observed_at, content_hash, price_amazon,"
@@ -206,7 +208,8 @@ static const char fail_sql[] =
     "         next_update_due = CASE WHEN (input.final OR i.attempts + 1 >= $6)"
     "                                 AND i.payload IS NOT NULL"
     "                           THEN now() + i.refresh_interval ELSE i.next_update_due END"
-    "  FROM input WHERE i.source = $1 AND i.id = input.id AND i.lease = input.lease"
+    "  FROM input WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = input.id"
+    "    AND i.lease = input.lease"
     "  RETURNING i.id, i.attempts, i.status, (input.final OR i.attempts >= $6) AS done"
     ")"
     "SELECT id, attempts, status, done FROM upd";
@@ -275,7 +278,8 @@ int proc_store_release(struct fr_db *db, const struct proc_store_cfg *c, const c
     rc = fr_db_query(db,
                      "UPDATE items i SET claimed_until = NULL"
                      " FROM unnest($2::text[], $3::bigint[]) AS t(id, lease)"
-                     " WHERE i.source = $1 AND i.id = t.id AND i.lease = t.lease",
+                     " WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = t.id"
+                     "   AND i.lease = t.lease",
                      3, params, NULL, err);
     fr_buf_release(&a.buf);
     fr_buf_release(&l.buf);

@@ -27,8 +27,10 @@ static const char page_sql[] =
      * update, so they would mark the whole catalog due on every pass.) */
     "  UPDATE items i SET next_update_due = now(), discovery = input.deal"
     "  FROM input"
-    "  WHERE i.source = $1 AND i.id = input.id AND i.status = 'active'"
-    "    AND i.next_update_due > now()"
+    /* id = ANY($2) lets the planner look the page's ids up by primary key instead of
+     * joining every active row (it misjudges the CTE's size). */
+    "  WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = input.id"
+    "    AND i.status = 'active' AND i.next_update_due > now()"
     "    AND (coalesce(input.deal->'current_amazon', 'null') <>"
     "           coalesce(i.payload->'price_amazon', 'null')"
     "         OR coalesce(input.deal->'current_new', 'null') <>"
