@@ -62,8 +62,18 @@ int proc_batch_fetch(struct proc_batch *b)
     return 0;
 }
 
+static void free_results(struct proc_batch *b)
+{
+    for (size_t i = 0; i < b->nresults; i++)
+        free(b->results[i].payload_text);
+    free(b->results);
+    b->results = NULL;
+    b->nresults = 0;
+}
+
 static void free_batch(struct proc_batch *b)
 {
+    free_results(b);
     if (b->retry_ev)
         event_free(b->retry_ev);
     fr_keepa_products_free(b->products, b->nproducts);
@@ -72,7 +82,7 @@ static void free_batch(struct proc_batch *b)
 }
 
 /* Releases the claims of items that go back to waiting without an attempt counted. */
-static void release_claims(struct proc_batch *b, int64_t due_ms)
+void proc_batch_release(struct proc_batch *b, int64_t due_ms)
 {
     struct proc *p = b->p;
     const char **ids = fr_xcalloc(b->n ? b->n : 1, sizeof(*ids));
@@ -114,7 +124,7 @@ static void fail_pending(struct proc_batch *b, const char *reason)
     }
     if (n > 0 && proc_store_fail(&p->db, &p->store, f, n, &err) != 0) {
         log_warn("cannot record failures: %s", err.msg);
-        release_claims(b, fr_wall_ms() + 5000);
+        proc_batch_release(b, fr_wall_ms() + 5000);
     }
     for (size_t k = 0; k < n; k++) {
         struct proc_item *it = &b->items[idx[k]];
@@ -218,7 +228,7 @@ void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
      * items' fault: hand them back without counting an attempt. */
     if (r->cls == FR_UP_THROTTLED || r->cls == FR_UP_FATAL ||
         (r->cls == FR_UP_RETRY && p->stopping)) {
-        release_claims(b, fr_wall_ms() + (r->cls == FR_UP_FATAL ? 60000 : 1000));
+        proc_batch_release(b, fr_wall_ms() + (r->cls == FR_UP_FATAL ? 60000 : 1000));
         proc_batch_finish(b);
         return;
     }
@@ -324,6 +334,7 @@ static void on_store_retry(evutil_socket_t fd, short what, void *arg)
 
 /* PostgreSQL went away after the fetch: keep the answer and write it again shortly
  * instead of fetching it again (tokens are the scarce resource), while our claims last. */
+static int defer_store(struct proc_batch *b, int rc);
 static int defer_store(struct proc_batch *b, int rc)
 {
     struct proc *p = b->p;
@@ -337,40 +348,52 @@ static int defer_store(struct proc_batch *b, int rc)
     return 1;
 }
 
-void proc_batch_store(struct proc_batch *b)
+static void on_written(PGresult *res, const struct fr_error *err, void *arg)
 {
+    struct proc_batch *b = arg;
     struct proc *p = b->p;
-    struct proc_result *res = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*res));
-    size_t n = collect_results(b, res);
-    struct fr_error err = {0};
-    int64_t history = 0, t0 = fr_mono_us();
-    int rc = 0;
 
-    if (b->store_deadline_ms == 0)
-        b->store_deadline_ms = fr_mono_ms() + p->cfg->lease_ms / 2;
-    if (n > 0 && (rc = proc_store_write(&p->db, &p->store, res, n, &history, &err)) != 0) {
-        int deferred = defer_store(b, rc);
+    if (res == NULL) {
+        int deferred = defer_store(b, err->code);
         log_warn("write failed, %s: %s", deferred ? "retrying shortly" : "items will retry",
-                 err.msg);
-        if (deferred) {
-            for (size_t i = 0; i < n; i++)
-                free(res[i].payload_text);
-            free(res);
+                 err->msg);
+        if (deferred)
             return;
-        }
-        release_claims(b, fr_wall_ms() + 2000);
-    } else if (n > 0) {
-        mark_written(b, res, n);
+        proc_batch_release(b, fr_wall_ms() + 2000);
+    } else {
+        int64_t history = proc_store_write_parse(res, b->results, b->nresults);
+        mark_written(b, b->results, b->nresults);
         p->stats.history += (uint64_t)history;
         fr_hist_observe(fr_hist_get("freshet_stage_duration_seconds",
                                     "Time spent in each pipeline stage", fr_hist_default_bounds,
                                     fr_hist_default_nbounds,
                                     FR_LABELS("source", p->cfg->common.source, "stage", "write")),
-                        (double)(fr_mono_us() - t0) / 1e6);
+                        (double)(fr_mono_us() - b->write_started_us) / 1e6);
     }
-    for (size_t i = 0; i < n; i++)
-        free(res[i].payload_text);
-    free(res);
+    free_results(b);
     fail_rest(b);
     proc_batch_finish(b);
+}
+
+void proc_batch_store(struct proc_batch *b)
+{
+    struct proc *p = b->p;
+    struct proc_params pp;
+
+    if (b->store_deadline_ms == 0)
+        b->store_deadline_ms = fr_mono_ms() + p->cfg->lease_ms / 2;
+    free_results(b);
+    b->results = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*b->results));
+    b->nresults = collect_results(b, b->results);
+    if (b->nresults == 0) {
+        free_results(b);
+        fail_rest(b);
+        proc_batch_finish(b);
+        return;
+    }
+    /* The payload texts are copied into the statement: keep only what the answer needs. */
+    proc_store_write_params(&p->store, b->results, b->nresults, &pp);
+    b->write_started_us = fr_mono_us();
+    fr_dbq_query(p->dbq, proc_write_sql, pp.n, pp.v, on_written, b);
+    proc_params_release(&pp);
 }

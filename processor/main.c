@@ -53,6 +53,8 @@ static const struct fr_opt opts[] = {
      "interval growth after a refresh that found no change"},
     {"FRESHET_REFRESH_DEC_RATE", "refresh-dec-rate", FR_OPT_DOUBLE, "0.2", 0, 1, C(dec_rate),
      "interval shrink after a refresh that found a change"},
+    {"FRESHET_DB_CONNECTIONS", "db-connections", FR_OPT_INT, "2", 1, 16, C(db_conns),
+     "PostgreSQL connections for claims and writes (run without blocking the loop)"},
     {"FRESHET_SELLERS", "sellers", FR_OPT_BOOL, "true", 0, 0, C(sellers),
      "look up buy-box sellers (cached in Redis)"},
     {"FRESHET_SELLER_TTL", "seller-ttl", FR_OPT_DURATION, "1d", 1000, 31536000000,
@@ -137,7 +139,11 @@ static void setup(struct proc *p, struct fr_app *app)
     fr_queue_init(&p->queue, &p->redis, c->common.source, app->worker_id);
     fr_budget_init(&p->budget, &p->redis, c->common.source, c->token_period_ms, 0);
     p->http = fr_http_new(p->base, (int)c->concurrency + 4, &err);
-    if (p->http == NULL || fr_schema_load("keepa_product", &p->schema, &err) != 0) {
+    if (p->http != NULL)
+        p->dbq = fr_dbq_new(p->base, c->common.database_url, app->program, (int)c->db_conns,
+                            c->common.connect_timeout_ms, &err);
+    if (p->http == NULL || p->dbq == NULL ||
+        fr_schema_load("keepa_product", &p->schema, &err) != 0) {
         log_error("start-up failed: %s", err.msg);
         exit(1);
     }
@@ -166,6 +172,7 @@ static void teardown(struct proc *p)
         log_warn("could not unregister: %s", err.msg);
     fr_admin_free(p->admin);
     fr_http_free(p->http);
+    fr_dbq_free(p->dbq);
     event_free(p->pump_ev);
     event_free(p->grace_ev);
     event_free(p->tick_ev);

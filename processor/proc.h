@@ -13,6 +13,7 @@
 #include "common/budget.h"
 #include "common/config.h"
 #include "common/db.h"
+#include "common/dbasync.h"
 #include "common/http.h"
 #include "common/jsonschema.h"
 #include "common/queue.h"
@@ -32,6 +33,7 @@ struct proc_config {
     double inc_rate, dec_rate;
     int sellers;
     int64_t seller_ttl_ms;
+    int64_t db_conns;
     int once;
 };
 
@@ -43,7 +45,8 @@ struct proc {
     const struct proc_config *cfg;
     struct event_base *base;
     struct fr_redis redis;
-    struct fr_db db;
+    struct fr_db db;      /* rare statements (failures, releases), blocking */
+    struct fr_dbq *dbq;   /* claims and writes, without blocking the loop */
     struct fr_queue queue;
     struct fr_budget budget;
     struct fr_http *http;
@@ -95,6 +98,9 @@ struct proc_batch {
     size_t nproducts;
     int64_t started_us;
     int64_t store_deadline_ms; /* monotonic: retry a failed write until then */
+    struct proc_result *results; /* the write in flight */
+    size_t nresults;
+    int64_t write_started_us;
     struct event *retry_ev;    /* a write retry armed while PostgreSQL is away */
 };
 
@@ -102,5 +108,8 @@ struct proc_batch {
  * proc_batch_store(b). Never fails the batch: a seller is an enrichment. */
 void proc_sellers_enrich(struct proc_batch *b);
 void proc_batch_store(struct proc_batch *b);
+/* Gives the claims of still-pending items back (no attempt counted); they wait in
+ * `delayed` until due_ms. */
+void proc_batch_release(struct proc_batch *b, int64_t due_ms);
 
 #endif

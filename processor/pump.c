@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/dbasync.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/metrics.h"
@@ -112,24 +113,12 @@ static void parse_entries(struct proc_batch *b, const struct fr_queue_batch *qb)
     }
 }
 
-static size_t claim_in_db(struct proc_batch *b)
+/* Sorts the claim's answer onto the items; returns how many this batch now owns. */
+static size_t apply_claims(struct proc_batch *b, const struct proc_claim_out *out)
 {
     struct proc *p = b->p;
-    struct proc_claim_in *in = fr_xcalloc(b->n ? b->n : 1, sizeof(*in));
-    struct proc_claim_out *out = fr_xcalloc(b->n ? b->n : 1, sizeof(*out));
-    struct fr_error err = {0};
     size_t claimed = 0;
 
-    for (size_t i = 0; i < b->n; i++) {
-        in[i].id = b->items[i].id;
-        in[i].priority = b->items[i].priority;
-    }
-    if (b->n > 0 && proc_store_claim(&p->db, &p->store, in, b->n, out, &err) != 0) {
-        /* PostgreSQL unreachable: hand everything back untouched, try again later. */
-        log_warn("claim failed, batch handed back: %s", err.msg);
-        for (size_t i = 0; i < b->n; i++)
-            out[i].state = PROC_BUSY, out[i].busy_until_ms = fr_wall_ms() + 1000;
-    }
     for (size_t i = 0; i < b->n; i++) {
         struct proc_item *it = &b->items[i];
         it->claim = out[i];
@@ -144,9 +133,53 @@ static size_t claim_in_db(struct proc_batch *b)
             p->stats.dropped++;
         }
     }
+    return claimed;
+}
+
+static void on_claimed(PGresult *res, const struct fr_error *err, void *arg)
+{
+    struct proc_batch *b = arg;
+    struct proc *p = b->p;
+    struct proc_claim_in *in = fr_xcalloc(b->n ? b->n : 1, sizeof(*in));
+    struct proc_claim_out *out = fr_xcalloc(b->n ? b->n : 1, sizeof(*out));
+    size_t claimed;
+
+    for (size_t i = 0; i < b->n; i++)
+        in[i].id = b->items[i].id;
+    if (res != NULL) {
+        proc_store_claim_parse(res, in, b->n, out);
+    } else {
+        /* PostgreSQL unreachable: hand everything back untouched, try again later. */
+        log_warn("claim failed, batch handed back: %s", err->msg);
+        for (size_t i = 0; i < b->n; i++)
+            out[i].state = PROC_BUSY, out[i].busy_until_ms = fr_wall_ms() + 1000;
+    }
+    claimed = apply_claims(b, out);
     free(in);
     free(out);
-    return claimed;
+    b->tokens = (int64_t)claimed;
+    fr_budget_refund(&p->budget, p->cfg->batch - (int64_t)claimed, NULL);
+    if (p->stopping)
+        proc_batch_release(b, fr_wall_ms() + 1000); /* shutting down: not fetched */
+    if (claimed == 0 || p->stopping || proc_batch_fetch(b) != 0)
+        proc_batch_finish(b);
+}
+
+/* Claims the ids in PostgreSQL without blocking the loop; on_claimed goes on. */
+static void claim_in_db(struct proc_batch *b)
+{
+    struct proc *p = b->p;
+    struct proc_claim_in *in = fr_xcalloc(b->n ? b->n : 1, sizeof(*in));
+    struct proc_params pp;
+
+    for (size_t i = 0; i < b->n; i++) {
+        in[i].id = b->items[i].id;
+        in[i].priority = b->items[i].priority;
+    }
+    proc_store_claim_params(&p->store, in, b->n, &pp);
+    fr_dbq_query(p->dbq, proc_claim_sql, pp.n, pp.v, on_claimed, b);
+    proc_params_release(&pp);
+    free(in);
 }
 
 /* Claims and starts one batch: 1 started, 0 the queue was empty, -1 Redis failed. */
@@ -155,7 +188,6 @@ static int take_batch(struct proc *p)
     struct fr_queue_batch qb;
     struct fr_error err = {0};
     struct proc_batch *b;
-    size_t claimed;
 
     if (fr_queue_claim(&p->queue, (size_t)p->cfg->batch, &qb, &err) != 0) {
         log_warn("cannot claim from redis: %s", err.msg);
@@ -176,11 +208,12 @@ static int take_batch(struct proc *p)
     fr_queue_batch_release(&qb);
     p->in_flight++;
     p->stats.batches++;
-    claimed = claim_in_db(b);
-    b->tokens = (int64_t)claimed;
-    fr_budget_refund(&p->budget, p->cfg->batch - (int64_t)claimed, NULL);
-    if (claimed == 0 || proc_batch_fetch(b) != 0)
+    if (b->n == 0) {
+        fr_budget_refund(&p->budget, p->cfg->batch, NULL);
         proc_batch_finish(b);
+    } else {
+        claim_in_db(b);
+    }
     return 1;
 }
 

@@ -18,7 +18,7 @@ static void interval_ms(char *out, size_t n, int64_t ms)
     snprintf(out, n, "%" PRId64 " milliseconds", ms);
 }
 
-static const char claim_sql[] =
+const char proc_claim_sql[] =
     "WITH req AS ("
     "  SELECT * FROM unnest($2::text[], $3::smallint[]) AS r(id, prio)"
     "), ins AS ("
@@ -50,38 +50,39 @@ static const char claim_sql[] =
     " UNION ALL SELECT id, lease, attempts, until FROM busy"
     "  WHERE id NOT IN (SELECT id FROM upd)";
 
-int proc_store_claim(struct fr_db *db, const struct proc_store_cfg *c,
-                     const struct proc_claim_in *in, size_t n, struct proc_claim_out *out,
-                     struct fr_error *err)
+void proc_params_release(struct proc_params *pp)
 {
-    struct fr_pgarr ids, prios;
-    char lease[48], dedupe[48];
-    const char *params[5];
-    PGresult *res;
-    int rc;
+    for (int k = 0; k < pp->na; k++)
+        fr_buf_release(&pp->a[k].buf);
+    pp->na = 0;
+}
 
-    fr_pgarr_open(&ids);
-    fr_pgarr_open(&prios);
+void proc_store_claim_params(const struct proc_store_cfg *c, const struct proc_claim_in *in,
+                             size_t n, struct proc_params *pp)
+{
+    memset(pp, 0, sizeof(*pp));
+    pp->na = 2;
+    fr_pgarr_open(&pp->a[0]);
+    fr_pgarr_open(&pp->a[1]);
     for (size_t i = 0; i < n; i++) {
-        fr_pgarr_str(&ids, in[i].id);
-        fr_pgarr_int(&prios, in[i].priority);
-        out[i].state = PROC_DROP;
-        out[i].lease = 0;
-        out[i].attempts = 0;
-        out[i].busy_until_ms = 0;
+        fr_pgarr_str(&pp->a[0], in[i].id);
+        fr_pgarr_int(&pp->a[1], in[i].priority);
     }
-    interval_ms(lease, sizeof(lease), c->lease_ms);
-    interval_ms(dedupe, sizeof(dedupe), c->dedupe_ms);
-    params[0] = c->source;
-    params[1] = fr_pgarr_close(&ids);
-    params[2] = fr_pgarr_close(&prios);
-    params[3] = lease;
-    params[4] = dedupe;
-    rc = fr_db_query(db, claim_sql, 5, params, &res, err);
-    fr_buf_release(&ids.buf);
-    fr_buf_release(&prios.buf);
-    if (rc != 0)
-        return rc;
+    interval_ms(pp->s[0], sizeof(pp->s[0]), c->lease_ms);
+    interval_ms(pp->s[1], sizeof(pp->s[1]), c->dedupe_ms);
+    pp->n = 5;
+    pp->v[0] = c->source;
+    pp->v[1] = fr_pgarr_close(&pp->a[0]);
+    pp->v[2] = fr_pgarr_close(&pp->a[1]);
+    pp->v[3] = pp->s[0];
+    pp->v[4] = pp->s[1];
+}
+
+void proc_store_claim_parse(PGresult *res, const struct proc_claim_in *in, size_t n,
+                            struct proc_claim_out *out)
+{
+    for (size_t i = 0; i < n; i++)
+        memset(&out[i], 0, sizeof(out[i])), out[i].state = PROC_DROP;
     for (int r = 0; r < PQntuples(res); r++) {
         const char *id = PQgetvalue(res, r, 0);
         int64_t until = strtoll(PQgetvalue(res, r, 3), NULL, 10);
@@ -94,11 +95,9 @@ int proc_store_claim(struct fr_db *db, const struct proc_store_cfg *c,
             out[i].busy_until_ms = until;
         }
     }
-    PQclear(res);
-    return 0;
 }
 
-static const char write_sql[] =
+const char proc_write_sql[] =
     "WITH input AS ("
     "  SELECT * FROM unnest($2::text[], $3::bigint[], $4::jsonb[], $5::text[], $6::bigint[],"
     "                       $7::int[], $8::int[], $9::int[], $10::text[], $11::bigint[])"
@@ -139,52 +138,47 @@ static const char write_sql[] =
     ")"
     "SELECT id, changed, (SELECT count(*) FROM hist) FROM upd";
 
-int proc_store_write(struct fr_db *db, const struct proc_store_cfg *c, struct proc_result *r,
-                     size_t n, int64_t *history, struct fr_error *err)
+void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_result *r,
+                             size_t n, struct proc_params *pp)
 {
-    struct fr_pgarr a[10];
-    char lo[48], hi[48], inc[32], dec[32];
-    const char *params[15];
-    PGresult *res;
-    int rc;
-
-    *history = 0;
+    memset(pp, 0, sizeof(*pp));
+    pp->na = 10;
     for (int k = 0; k < 10; k++)
-        fr_pgarr_open(&a[k]);
+        fr_pgarr_open(&pp->a[k]);
     for (size_t i = 0; i < n; i++) {
         const struct fr_keepa_product *p = r[i].p;
-        r[i].written = r[i].changed = 0;
-        fr_pgarr_str(&a[0], r[i].id);
-        fr_pgarr_int(&a[1], r[i].lease);
-        fr_pgarr_str(&a[2], r[i].payload_text);
-        fr_pgarr_str(&a[3], p->content_hash);
-        fr_pgarr_int(&a[4], p->observed_at_ms);
-        fr_pgarr_int(&a[5], p->price_amazon);
-        fr_pgarr_int(&a[6], p->price_new);
-        fr_pgarr_int(&a[7], p->sales_rank);
-        fr_pgarr_str(&a[8], p->buybox_seller_id);
-        fr_pgarr_int(&a[9], p->seed_interval_s);
+        fr_pgarr_str(&pp->a[0], r[i].id);
+        fr_pgarr_int(&pp->a[1], r[i].lease);
+        fr_pgarr_str(&pp->a[2], r[i].payload_text);
+        fr_pgarr_str(&pp->a[3], p->content_hash);
+        fr_pgarr_int(&pp->a[4], p->observed_at_ms);
+        fr_pgarr_int(&pp->a[5], p->price_amazon);
+        fr_pgarr_int(&pp->a[6], p->price_new);
+        fr_pgarr_int(&pp->a[7], p->sales_rank);
+        fr_pgarr_str(&pp->a[8], p->buybox_seller_id);
+        fr_pgarr_int(&pp->a[9], p->seed_interval_s);
     }
-    params[0] = c->source;
-    for (int k = 0; k < 10; k++) {
-        params[k + 1] = fr_pgarr_close(&a[k]);
-    }
-    interval_ms(lo, sizeof(lo), c->refresh_min_ms);
-    interval_ms(hi, sizeof(hi), c->refresh_max_ms);
-    snprintf(dec, sizeof(dec), "%g", c->dec_rate);
-    snprintf(inc, sizeof(inc), "%g", c->inc_rate);
-    params[11] = lo;
-    params[12] = hi;
-    params[13] = dec;
-    params[14] = inc;
-    rc = fr_db_query(db, write_sql, 15, params, &res, err);
+    pp->v[0] = c->source;
     for (int k = 0; k < 10; k++)
-        fr_buf_release(&a[k].buf);
-    if (rc != 0)
-        return rc;
+        pp->v[k + 1] = fr_pgarr_close(&pp->a[k]);
+    interval_ms(pp->s[0], sizeof(pp->s[0]), c->refresh_min_ms);
+    interval_ms(pp->s[1], sizeof(pp->s[1]), c->refresh_max_ms);
+    snprintf(pp->s[2], sizeof(pp->s[2]), "%g", c->dec_rate);
+    snprintf(pp->s[3], sizeof(pp->s[3]), "%g", c->inc_rate);
+    for (int k = 0; k < 4; k++)
+        pp->v[11 + k] = pp->s[k];
+    pp->n = 15;
+}
+
+int64_t proc_store_write_parse(PGresult *res, struct proc_result *r, size_t n)
+{
+    int64_t history = 0;
+
+    for (size_t i = 0; i < n; i++)
+        r[i].written = r[i].changed = 0;
     for (int row = 0; row < PQntuples(res); row++) {
         const char *id = PQgetvalue(res, row, 0);
-        *history = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+        history = strtoll(PQgetvalue(res, row, 2), NULL, 10);
         for (size_t i = 0; i < n; i++) {
             if (strcmp(r[i].id, id) == 0) {
                 r[i].written = 1;
@@ -192,8 +186,7 @@ int proc_store_write(struct fr_db *db, const struct proc_store_cfg *c, struct pr
             }
         }
     }
-    PQclear(res);
-    return 0;
+    return history;
 }
 
 static const char fail_sql[] =

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/db.h"
+#include "common/pgarray.h"
 #include "common/sources/keepa.h"
 
 struct proc_claim_in {
@@ -40,10 +41,24 @@ struct proc_store_cfg {
     int max_attempts;
 };
 
-/* Claims ids (creating rows for ids pushed without one); out[i] matches in[i]. */
-int proc_store_claim(struct fr_db *db, const struct proc_store_cfg *c,
-                     const struct proc_claim_in *in, size_t n, struct proc_claim_out *out,
-                     struct fr_error *err);
+/* A statement's parameters, owned here so the batch can hand them to fr_dbq_query
+ * (which copies them) and release them at once. */
+struct proc_params {
+    int n;
+    const char *v[16];
+    struct fr_pgarr a[10];
+    int na;
+    char s[6][48];
+};
+void proc_params_release(struct proc_params *pp);
+
+/* Claims ids (creating rows for ids pushed without one): proc_claim_sql with the
+ * parameters built here; the result is read into out[i], matching in[i]. */
+extern const char proc_claim_sql[];
+void proc_store_claim_params(const struct proc_store_cfg *c, const struct proc_claim_in *in,
+                             size_t n, struct proc_params *pp);
+void proc_store_claim_parse(PGresult *res, const struct proc_claim_in *in, size_t n,
+                            struct proc_claim_out *out);
 
 struct proc_result {
     const char *id;
@@ -54,9 +69,12 @@ struct proc_result {
     int changed;                      /* out: content differed from the stored one */
 };
 
-/* Writes successful results; *history gets how many history rows were added. */
-int proc_store_write(struct fr_db *db, const struct proc_store_cfg *c, struct proc_result *r,
-                     size_t n, int64_t *history, struct fr_error *err);
+/* Writes successful results (proc_write_sql); parse sets written/changed and returns how
+ * many history rows were added. */
+extern const char proc_write_sql[];
+void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_result *r,
+                             size_t n, struct proc_params *pp);
+int64_t proc_store_write_parse(PGresult *res, struct proc_result *r, size_t n);
 
 struct proc_failure {
     const char *id;
