@@ -64,6 +64,9 @@ int proc_batch_fetch(struct proc_batch *b)
 
 static void free_results(struct proc_batch *b)
 {
+    for (int k = 0; k < b->nwparams; k++)
+        free(b->wparams[k]);
+    b->nwparams = 0;
     for (size_t i = 0; i < b->nresults; i++)
         free(b->results[i].payload_text);
     free(b->results);
@@ -375,13 +378,25 @@ static void on_written(PGresult *res, const struct fr_error *err, void *arg)
     proc_batch_finish(b);
 }
 
+static void submit_write(struct proc_batch *b)
+{
+    b->write_started_us = fr_mono_us();
+    fr_dbq_query(b->p->dbq, proc_write_sql, b->nwparams, (const char *const *)b->wparams,
+                 on_written, b);
+}
+
+/* Builds the write once and keeps its parameters (a retry resubmits them); the texts and
+ * JSON trees go at once, so a batch waiting for PostgreSQL holds its payloads once. */
 void proc_batch_store(struct proc_batch *b)
 {
     struct proc *p = b->p;
     struct proc_params pp;
 
-    if (b->store_deadline_ms == 0)
-        b->store_deadline_ms = fr_mono_ms() + p->cfg->lease_ms / 2;
+    if (b->nwparams > 0) { /* a retry: the statement is built */
+        submit_write(b);
+        return;
+    }
+    b->store_deadline_ms = fr_mono_ms() + p->cfg->lease_ms / 2;
     free_results(b);
     b->results = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*b->results));
     b->nresults = collect_results(b, b->results);
@@ -391,9 +406,18 @@ void proc_batch_store(struct proc_batch *b)
         proc_batch_finish(b);
         return;
     }
-    /* The payload texts are copied into the statement: keep only what the answer needs. */
     proc_store_write_params(&p->store, b->results, b->nresults, &pp);
-    b->write_started_us = fr_mono_us();
-    fr_dbq_query(p->dbq, proc_write_sql, pp.n, pp.v, on_written, b);
+    for (int k = 0; k < pp.n; k++)
+        b->wparams[k] = pp.v[k] ? fr_xstrdup(pp.v[k]) : NULL;
+    b->nwparams = pp.n;
     proc_params_release(&pp);
+    for (size_t i = 0; i < b->nresults; i++) {
+        free(b->results[i].payload_text);
+        b->results[i].payload_text = NULL;
+    }
+    for (size_t k = 0; k < b->nproducts; k++) {
+        json_decref(b->products[k].payload);
+        b->products[k].payload = NULL;
+    }
+    submit_write(b);
 }

@@ -101,6 +101,8 @@ struct proc_batch {
     struct proc_result *results; /* the write in flight */
     size_t nresults;
     int64_t write_started_us;
+    char *wparams[16];           /* the write statement's parameters, kept for a retry */
+    int nwparams;
     struct event *retry_ev;    /* a write retry armed while PostgreSQL is away */
 };
 

@@ -25,6 +25,8 @@ const char proc_claim_sql[] =
     "  INSERT INTO items (source, id, priority, status, queued_at, lease, claimed_until)"
     "  SELECT $1, r.id, CASE WHEN r.prio BETWEEN 1 AND 9 THEN r.prio ELSE 5 END,"
     "         'pending_processing', now(), 1, now() + $4::interval FROM req r"
+    /* Nearly every id has its row already: look it up rather than try to insert it. */
+    "  WHERE NOT EXISTS (SELECT 1 FROM items x WHERE x.source = $1 AND x.id = r.id)"
     "  ON CONFLICT (source, id) DO NOTHING"
     "  RETURNING id, lease, attempts"
     "), upd AS ("
