@@ -368,7 +368,7 @@ ceilings() {
 
 # The ceiling must time the processor's statement as it is now: compare the copies.
 write_sql_of() {
-    awk '/^static const char write_sql\[\] =/ { f = 1; next } f { print } f && /;$/ { exit }' "$1" |
+    awk '/^(static )?const char (proc_)?write_sql\[\] =/ { f = 1; next } f { print } f && /;$/ { exit }' "$1" |
         tr -d ' \n'
 }
 
