@@ -71,6 +71,8 @@ t0=$(date +%s.%N)
 last_print=0
 deadline=$(( $(date +%s) + 120 + N / 100 ))
 echo "demo: running the fleet (progress every second; Ctrl-C stops it)"
+echo "demo: to watch it from another terminal:"
+echo "  DATABASE_URL=$DATABASE_URL REDIS_URL=$REDIS_URL $BIN/freshetctl status --watch"
 while :; do
     IFS='|' read -r total active failed <<<"$(q "SELECT count(*), count(*) FILTER (WHERE status='active'), count(*) FILTER (WHERE status='failed') FROM items")"
     queued=$(redis-cli -u "$REDIS_URL" --no-auth-warning eval \
