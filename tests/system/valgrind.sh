@@ -4,6 +4,12 @@
 # Skipped, and said so, when valgrind is not installed.
 . "$(dirname "$0")/lib.sh"
 
+if [ "${FRESHET_SANITIZED:-0}" = 1 ]; then
+    # AddressSanitizer and valgrind cannot watch one process together; make test runs it.
+    echo "# sanitizer build: valgrind run skipped (it runs in make test)"
+    finish
+    exit
+fi
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "# valgrind not installed: skipped"
     finish
