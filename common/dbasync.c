@@ -1,12 +1,14 @@
 /*
- * dbasync — see dbasync.h. A connection runs PQsendQueryParams, flushes without
- * blocking, then waits for the socket to be readable and collects results with
- * PQconsumeInput / PQisBusy / PQgetResult; the next queued statement starts when the
- * last result (NULL) has arrived.
+ * dbasync — see dbasync.h. A connection prepares each statement text the first time
+ * it runs it (planning a CTE-heavy statement costs as much as running it), then runs
+ * PQsendQueryPrepared, flushes without blocking, waits for the socket to be readable and
+ * collects results with PQconsumeInput / PQisBusy / PQgetResult; the next queued
+ * statement starts when the last result (NULL) has arrived.
  */
 #include "common/dbasync.h"
 
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,9 +26,14 @@ struct job {
     void *arg;
 };
 
+#define MAX_PREPARED 16
+
 struct conn {
     struct fr_dbq *q;
     PGconn *pg;
+    const char *prepared[MAX_PREPARED]; /* statement texts prepared as "fr<i>" */
+    int nprepared;
+    int preparing;       /* the head's PREPARE is running */
     struct event *ev;    /* socket readiness */
     struct event *retry; /* reconnect timer */
     struct job *head, *tail;
@@ -89,6 +96,8 @@ static int open_conn(struct conn *c, struct fr_error *err)
         return FR_ERR_IO;
     }
     c->ev = event_new(c->q->base, PQsocket(c->pg), EV_READ | EV_PERSIST, on_socket, c);
+    c->nprepared = 0; /* a new session knows no statement */
+    c->preparing = 0;
     return 0;
 }
 
@@ -145,6 +154,15 @@ static void collect(struct conn *c)
             struct fr_error err = {0};
             PGresult *res = c->res;
             c->res = NULL;
+            if (c->preparing && st == PGRES_COMMAND_OK) {
+                c->prepared[c->nprepared++] = c->head->sql;
+                c->preparing = 0;
+                c->busy = 0;
+                PQclear(res);
+                start(c);
+                return;
+            }
+            c->preparing = 0;
             if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
                 finish(c, res, NULL);
             } else {
@@ -185,10 +203,23 @@ static void start(struct conn *c)
     struct job *j = c->head;
     int f;
 
+    char name[16];
+    int k = 0, sent;
+
     if (c->busy || j == NULL || c->pg == NULL)
         return;
-    if (!PQsendQueryParams(c->pg, j->sql, j->n, NULL, (const char *const *)j->params, NULL,
-                           NULL, 0)) {
+    while (k < c->nprepared && c->prepared[k] != j->sql)
+        k++;
+    snprintf(name, sizeof(name), "fr%d", k);
+    if (k < c->nprepared)
+        sent = PQsendQueryPrepared(c->pg, name, j->n, (const char *const *)j->params, NULL,
+                                   NULL, 0);
+    else if (k < MAX_PREPARED)
+        sent = c->preparing = PQsendPrepare(c->pg, name, j->sql, j->n, NULL);
+    else /* more statement texts than slots: plan this one each time */
+        sent = PQsendQueryParams(c->pg, j->sql, j->n, NULL, (const char *const *)j->params,
+                                 NULL, NULL, 0);
+    if (!sent) {
         broken(c, PQerrorMessage(c->pg));
         return;
     }

@@ -7,7 +7,8 @@
  * The callback runs once per statement, from the loop: with the result (borrowed, valid
  * during the callback) or, when the statement failed, res NULL and err saying why
  * (FR_ERR_IO when the connection broke: the pool reconnects with backoff by itself).
- * sql is borrowed (a string literal); parameters are copied.
+ * sql is borrowed (a string literal that outlives the pool): each connection prepares a
+ * text the first time it runs it and reuses the plan after. Parameters are copied.
  */
 #ifndef FR_DBASYNC_H
 #define FR_DBASYNC_H

@@ -18,15 +18,20 @@ static void interval_ms(char *out, size_t n, int64_t ms)
     snprintf(out, n, "%" PRId64 " milliseconds", ms);
 }
 
+/* Every id is looked up once by primary key (cur); the rest works from that. A plan
+ * over a status index instead reads every pending row, dead versions included. */
 const char proc_claim_sql[] =
     "WITH req AS ("
     "  SELECT * FROM unnest($2::text[], $3::smallint[]) AS r(id, prio)"
+    "), cur AS ("
+    "  SELECT r.id, r.prio, i.id IS NOT NULL AS known, i.status, i.claimed_until"
+    "  FROM req r LEFT JOIN items i"
+    "    ON i.source = $1 AND i.id = r.id AND i.id = ANY($2::text[])"
     "), ins AS ("
     "  INSERT INTO items (source, id, priority, status, queued_at, lease, claimed_until)"
-    "  SELECT $1, r.id, CASE WHEN r.prio BETWEEN 1 AND 9 THEN r.prio ELSE 5 END,"
-    "         'pending_processing', now(), 1, now() + $4::interval FROM req r"
-    /* Nearly every id has its row already: look it up rather than try to insert it. */
-    "  WHERE NOT EXISTS (SELECT 1 FROM items x WHERE x.source = $1 AND x.id = r.id)"
+    "  SELECT $1, c.id, CASE WHEN c.prio BETWEEN 1 AND 9 THEN c.prio ELSE 5 END,"
+    "         'pending_processing', now(), 1, now() + $4::interval FROM cur c"
+    "  WHERE NOT c.known"
     "  ON CONFLICT (source, id) DO NOTHING"
     "  RETURNING id, lease, attempts"
     "), upd AS ("
@@ -40,17 +45,12 @@ const char proc_claim_sql[] =
     "    AND (i.status = 'pending_processing'"
     "         OR coalesce(i.last_updated, '-infinity') < now() - $5::interval)"
     "  RETURNING i.id, i.lease, i.attempts"
-    "), busy AS ("
-    "  SELECT i.id, 0::bigint AS lease, 0 AS attempts,"
-    "         (extract(epoch FROM i.claimed_until) * 1000)::bigint AS until"
-    "  FROM items i JOIN req r ON i.source = $1 AND i.id = r.id"
-    "  WHERE i.id = ANY($2::text[]) AND i.status = 'pending_processing'"
-    "    AND i.claimed_until >= now()"
     ")"
     "SELECT id, lease, attempts, 0::bigint FROM ins"
     " UNION ALL SELECT id, lease, attempts, 0::bigint FROM upd"
-    " UNION ALL SELECT id, lease, attempts, until FROM busy"
-    "  WHERE id NOT IN (SELECT id FROM upd)";
+    " UNION ALL SELECT c.id, 0::bigint, 0, (extract(epoch FROM c.claimed_until) * 1000)::bigint"
+    "  FROM cur c WHERE c.status = 'pending_processing' AND c.claimed_until >= now()"
+    "    AND c.id NOT IN (SELECT id FROM upd)";
 
 void proc_params_release(struct proc_params *pp)
 {

@@ -30,6 +30,8 @@ static const struct fr_opt opts[] = {
      C(high_water), "discovery waits while the queue holds more ids than this"},
     {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,
      C(token_period_ms), "upstream token refill period (Keepa: one minute)"},
+    {"FRESHET_DB_CONNECTIONS", "db-connections", FR_OPT_INT, "2", 1, 16, C(db_conns),
+     "PostgreSQL connections for the page statements (run without blocking the loop)"},
     {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000, C(grace_ms),
      "how long SIGTERM may take"},
     {"FRESHET_ONCE", "once", FR_OPT_FLAG, "false", 0, 0, C(once),
@@ -115,7 +117,10 @@ int main(int argc, char **argv)
     fr_queue_init(&s.queue, &s.redis, cfg.common.source, app.worker_id);
     fr_budget_init(&s.budget, &s.redis, cfg.common.source, cfg.token_period_ms, 0);
     s.http = fr_http_new(s.base, (int)cfg.ahead + 2, &err);
-    if (s.http == NULL) {
+    if (s.http != NULL)
+        s.dbq = fr_dbq_new(s.base, cfg.common.database_url, app.program, (int)cfg.db_conns,
+                           cfg.common.connect_timeout_ms, &err);
+    if (s.http == NULL || s.dbq == NULL) {
         log_error("start-up failed: %s", err.msg);
         return 1;
     }
@@ -129,6 +134,7 @@ int main(int argc, char **argv)
     event_active(s.pass_ev, EV_TIMEOUT, 0);
     event_base_dispatch(s.base);
     log_info("stopped after %llu passes", (unsigned long long)s.passes);
+    fr_dbq_free(s.dbq); /* a page still being stored fails: the cursor did not pass it */
     fr_sig_free(sig);
     fr_admin_free(s.admin);
     fr_http_free(s.http);

@@ -43,6 +43,8 @@ static void finish_pass(struct scout *s)
     struct fr_error err = {0};
     int complete = !s->failed && s->end_page >= 0 && s->done_upto >= s->end_page;
 
+    s->cursor_saved_ms = fr_mono_ms();
+
     /* A complete listing starts over next time; otherwise resume where we stopped. */
     if (scout_cursor_save(s, complete ? 0 : s->done_upto, &err) != 0)
         log_warn("cursor not saved: %s", err.msg);
@@ -61,7 +63,9 @@ static void finish_pass(struct scout *s)
         event_base_loopexit(s->base, NULL);
 }
 
-/* Advances the cursor over stored pages without gaps. */
+/* Advances the cursor over stored pages without gaps. It is persisted at most once a
+ * second (and at the end of the pass): a restart re-reads at most a second's pages,
+ * whose ids are known by then, instead of a commit for every page. */
 static void advance(struct scout *s)
 {
     struct fr_error err = {0};
@@ -71,8 +75,37 @@ static void advance(struct scout *s)
         memset(slot(s, s->done_upto), 0, sizeof(struct scout_page));
         s->done_upto++;
     }
-    if (s->done_upto != before && scout_cursor_save(s, s->done_upto, &err) != 0)
+    if (s->done_upto == before || fr_mono_ms() - s->cursor_saved_ms < 1000)
+        return;
+    s->cursor_saved_ms = fr_mono_ms();
+    if (scout_cursor_save(s, s->done_upto, &err) != 0)
         log_warn("cursor not saved: %s", err.msg);
+}
+
+/* A page failed after it was requested: retry it later, or give the pass up. */
+static void page_failed(struct scout *s, int page, int throttled, const char *why)
+{
+    struct scout_page *pg = slot(s, page);
+
+    pg->state = 3;
+    if (!throttled)
+        pg->tries++;
+    pg->retry_at_ms = fr_mono_ms() + (throttled ? 1000 : 500 << pg->tries);
+    log_warn("discovery page %d failed (try %d): %s", page, pg->tries, why);
+    if (pg->tries >= PAGE_TRIES)
+        s->failed = 1;
+}
+
+void scout_page_stored(struct scout *s, int page, const struct fr_error *err)
+{
+    s->storing--;
+    if (err != NULL) {
+        page_failed(s, page, 0, err->msg);
+    } else {
+        slot(s, page)->state = 2;
+        advance(s);
+    }
+    scout_step_soon(s, 0);
 }
 
 static void page_done(struct scout *s, int page, const struct fr_up_result *r)
@@ -88,31 +121,27 @@ static void page_done(struct scout *s, int page, const struct fr_up_result *r)
         fr_upstream_settle(&s->up, r, &env, 1);
         if (skipped)
             log_warn("page %d: %zu deals without a valid asin skipped", page, skipped);
-        if (scout_store_page(s, deals, n, &err) == 0) {
+        pg->deals = (int)n;
+        if (n + skipped < FR_KEEPA_DEAL_PAGE && (s->end_page < 0 || page + 1 < s->end_page))
+            s->end_page = page + 1;
+        if (n > 0) {
+            pg->state = 4;
+            s->storing++;
+            scout_store_page(s, page, deals, n);
+        } else {
             pg->state = 2;
-            pg->deals = (int)n;
-            if (n + skipped < FR_KEEPA_DEAL_PAGE && (s->end_page < 0 || page + 1 < s->end_page))
-                s->end_page = page + 1;
-            fr_keepa_deals_free(deals, n);
             advance(s);
-            return;
         }
         fr_keepa_deals_free(deals, n);
-    } else if (r->cls == FR_UP_OK) {
-        fr_upstream_settle(&s->up, r, &env, 0);
+        return;
     }
+    if (r->cls == FR_UP_OK)
+        fr_upstream_settle(&s->up, r, &env, 0);
     if (r->cls == FR_UP_FATAL) {
         s->failed = 1;
         return;
     }
-    pg->state = 3;
-    if (r->cls != FR_UP_THROTTLED)
-        pg->tries++;
-    pg->retry_at_ms = fr_mono_ms() + (r->cls == FR_UP_THROTTLED ? 1000 : 500 << pg->tries);
-    log_warn("discovery page %d failed (try %d): %s", page, pg->tries,
-             err.msg[0] ? err.msg : r->reason);
-    if (pg->tries >= PAGE_TRIES)
-        s->failed = 1;
+    page_failed(s, page, r->cls == FR_UP_THROTTLED, err.msg[0] ? err.msg : r->reason);
 }
 
 static void on_page(const struct fr_up_result *r, void *arg)
@@ -233,7 +262,7 @@ void scout_step_cb(evutil_socket_t fd, short what, void *arg)
     limit = s->cfg->max_pages > 0 ? (int)s->cfg->max_pages : -1;
     if (s->failed || s->stopping || s->up.fatal) {
         s->failed |= s->up.fatal;
-        if (s->in_flight == 0 && !s->syncing)
+        if (s->in_flight == 0 && s->storing == 0 && !s->syncing)
             finish_pass(s);
         return;
     }
@@ -250,7 +279,7 @@ void scout_step_cb(evutil_socket_t fd, short what, void *arg)
             return;
         s->next_page++;
     }
-    if (s->in_flight == 0 && s->done_upto >= s->next_page)
+    if (s->in_flight == 0 && s->storing == 0 && s->done_upto >= s->next_page)
         finish_pass(s);
 }
 

@@ -12,6 +12,7 @@
 #include "common/budget.h"
 #include "common/config.h"
 #include "common/db.h"
+#include "common/dbasync.h"
 #include "common/http.h"
 #include "common/queue.h"
 #include "common/redis.h"
@@ -22,7 +23,7 @@ struct scout_config {
     struct fr_common_config common;
     struct fr_keepa_config keepa;
     const char *admin_addr;
-    int64_t interval_ms, grace_ms, high_water, ahead, max_pages, token_period_ms;
+    int64_t interval_ms, grace_ms, high_water, ahead, max_pages, token_period_ms, db_conns;
     int once;
 };
 
@@ -30,7 +31,7 @@ struct scout_config {
 
 struct scout_page {
     int page;
-    int state; /* 0 free, 1 in flight, 2 done, 3 retry */
+    int state; /* 0 free, 1 in flight, 2 done, 3 retry, 4 being stored */
     int tries;
     int64_t retry_at_ms;
     int deals;
@@ -40,7 +41,8 @@ struct scout {
     const struct scout_config *cfg;
     struct event_base *base;
     struct fr_redis redis;
-    struct fr_db db;
+    struct fr_db db;     /* cursor and worker_runs, blocking */
+    struct fr_dbq *dbq;  /* page statements, without blocking the loop */
     struct fr_queue queue;
     struct fr_budget budget;
     struct fr_http *http;
@@ -55,7 +57,9 @@ struct scout {
     int done_upto;   /* pages [start, done_upto) are stored: the cursor */
     int end_page;    /* first short page seen (the listing ends there), -1 unknown */
     int failed;      /* the pass gave up on a page */
-    int in_flight;
+    int in_flight;   /* pages requested upstream */
+    int storing;     /* pages whose statement is running */
+    int64_t cursor_saved_ms;
     int syncing;
     int sync_failures;
     struct scout_page pages[SCOUT_MAX_AHEAD];
@@ -71,10 +75,12 @@ void scout_step_cb(evutil_socket_t fd, short what, void *arg);
 void scout_step_soon(struct scout *s, int64_t ms);
 
 /* store.c: inserts unseen ids (pending, priority 1) and enqueues exactly those; marks
- * known active ids whose deal is newer than their data due now. */
+ * known active ids whose deal is newer than their data due now. Runs on the async pool
+ * and calls scout_page_stored(s, page, err) from the loop when done (err NULL: stored). */
 struct fr_keepa_deal;
-int scout_store_page(struct scout *s, const struct fr_keepa_deal *deals, size_t n,
-                     struct fr_error *err);
+void scout_store_page(struct scout *s, int page, const struct fr_keepa_deal *deals, size_t n);
+/* pass.c */
+void scout_page_stored(struct scout *s, int page, const struct fr_error *err);
 int scout_cursor_load(struct scout *s, int *page, struct fr_error *err);
 int scout_cursor_save(struct scout *s, int page, struct fr_error *err);
 int scout_run_begin(struct scout *s);

@@ -39,18 +39,51 @@ static const char page_sql[] =
     ")"
     "SELECT 'n', id FROM ins UNION ALL SELECT 'd', id FROM due";
 
-int scout_store_page(struct scout *s, const struct fr_keepa_deal *deals, size_t n,
-                     struct fr_error *err)
+struct store_call {
+    struct scout *s;
+    int page;
+    size_t n;
+};
+
+static void on_stored(PGresult *res, const struct fr_error *dberr, void *arg)
+{
+    struct store_call *c = arg;
+    struct scout *s = c->s;
+    struct fr_error err = {0};
+    const char **fresh;
+    size_t nfresh = 0, added = 0;
+    int rc = 0;
+
+    if (res == NULL) {
+        scout_page_stored(s, c->page, dberr);
+        free(c);
+        return;
+    }
+    fresh = fr_xcalloc((size_t)PQntuples(res) + 1, sizeof(*fresh));
+    for (int r = 0; r < PQntuples(res); r++) {
+        if (PQgetvalue(res, r, 0)[0] == 'n')
+            fresh[nfresh++] = PQgetvalue(res, r, 1);
+        else
+            s->marked_due++;
+    }
+    s->seen += c->n;
+    s->inserted += nfresh;
+    /* If we die between the insert and the enqueue, the refresher finds these pending
+     * rows that Redis does not hold and enqueues them: nothing is lost. */
+    if (nfresh)
+        rc = fr_queue_enqueue(&s->queue, fresh, nfresh, 1, &added, &err);
+    s->enqueued += added;
+    free(fresh);
+    scout_page_stored(s, c->page, rc == 0 ? NULL : &err);
+    free(c);
+}
+
+void scout_store_page(struct scout *s, int page, const struct fr_keepa_deal *deals, size_t n)
 {
     struct fr_pgarr ids, docs;
     const char *params[3];
-    const char **fresh;
-    size_t nfresh = 0, added = 0;
-    PGresult *res;
-    int rc;
+    struct store_call *c = fr_xcalloc(1, sizeof(*c));
 
-    if (n == 0)
-        return 0;
     fr_pgarr_open(&ids);
     fr_pgarr_open(&docs);
     for (size_t i = 0; i < n; i++) {
@@ -62,27 +95,12 @@ int scout_store_page(struct scout *s, const struct fr_keepa_deal *deals, size_t 
     params[0] = s->cfg->common.source;
     params[1] = fr_pgarr_close(&ids);
     params[2] = fr_pgarr_close(&docs);
-    rc = fr_db_query(&s->db, page_sql, 3, params, &res, err);
+    c->s = s;
+    c->page = page;
+    c->n = n;
+    fr_dbq_query(s->dbq, page_sql, 3, params, on_stored, c);
     fr_buf_release(&ids.buf);
     fr_buf_release(&docs.buf);
-    if (rc != 0)
-        return rc;
-    fresh = fr_xcalloc((size_t)PQntuples(res) + 1, sizeof(*fresh));
-    for (int r = 0; r < PQntuples(res); r++) {
-        if (PQgetvalue(res, r, 0)[0] == 'n')
-            fresh[nfresh++] = PQgetvalue(res, r, 1);
-        else
-            s->marked_due++;
-    }
-    s->seen += n;
-    s->inserted += nfresh;
-    /* If we die between the insert and the enqueue, the refresher finds these pending
-     * rows that Redis does not hold and enqueues them: nothing is lost. */
-    rc = nfresh ? fr_queue_enqueue(&s->queue, fresh, nfresh, 1, &added, err) : 0;
-    s->enqueued += added;
-    free(fresh);
-    PQclear(res);
-    return rc;
 }
 
 int scout_cursor_load(struct scout *s, int *page, struct fr_error *err)

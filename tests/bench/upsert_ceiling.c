@@ -273,7 +273,8 @@ static void release_batch(struct batch *bt, enum mode m)
 }
 
 /* The COPY variant's merge: write_sql from ") , old AS (" on, reading bench_input, with
- * the parameters after the arrays renumbered ($12..$15 become $2..$5). */
+ * the parameters after the arrays renumbered ($12..$15 become $2..$5) and the id array
+ * read from the copied rows. */
 static char *copy_merge_sql(void)
 {
     const char *tail = strstr(write_sql, "), old AS (");
@@ -282,7 +283,10 @@ static char *copy_merge_sql(void)
     fr_buf_init(&b, 0);
     fr_buf_puts(&b, "WITH input AS (SELECT * FROM bench_input");
     for (const char *p = tail; *p; p++) {
-        if (*p == '$' && p[1] == '1' && p[2] >= '2' && p[2] <= '5') {
+        if (strncmp(p, "$2::text[]", 10) == 0) { /* the ids: from the copied rows */
+            fr_buf_puts(&b, "ARRAY(SELECT id FROM bench_input)");
+            p += 9;
+        } else if (*p == '$' && p[1] == '1' && p[2] >= '2' && p[2] <= '5') {
             fr_buf_printf(&b, "$%d", p[2] - '0');
             p += 2;
         } else {
