@@ -34,8 +34,12 @@ static const struct fr_opt opts[] = {
 };
 #undef C
 
+/* One count per status, each through that status's partial index. */
 static const char counts_sql[] =
-    "SELECT status, count(*) FROM items WHERE source = $1 GROUP BY status";
+    "SELECT 'active', count(*) FROM items WHERE source = $1 AND status = 'active'"
+    " UNION ALL SELECT 'pending_processing', count(*) FROM items"
+    "  WHERE source = $1 AND status = 'pending_processing'"
+    " UNION ALL SELECT 'failed', count(*) FROM items WHERE source = $1 AND status = 'failed'";
 
 /* Oldest pending age, then staleness (now - last_updated) of active rows, in seconds. */
 static const char fresh_sql[] =

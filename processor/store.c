@@ -18,15 +18,17 @@ static void interval_ms(char *out, size_t n, int64_t ms)
     snprintf(out, n, "%" PRId64 " milliseconds", ms);
 }
 
-/* Every id is looked up once by primary key (cur); the rest works from that. A plan
- * over a status index instead reads every pending row, dead versions included. */
+/* Every id is looked up once by primary key (cur: a lookup per id, whatever the
+ * statistics said when the plan was cached); the rest works from that. A plan over a
+ * status index instead reads every pending row, dead versions included. */
 const char proc_claim_sql[] =
     "WITH req AS ("
     "  SELECT * FROM unnest($2::text[], $3::smallint[]) AS r(id, prio)"
     "), cur AS ("
-    "  SELECT r.id, r.prio, i.id IS NOT NULL AS known, i.status, i.claimed_until"
-    "  FROM req r LEFT JOIN items i"
-    "    ON i.source = $1 AND i.id = r.id AND i.id = ANY($2::text[])"
+    "  SELECT r.id, r.prio, x.known IS NOT NULL AS known, x.status, x.claimed_until"
+    "  FROM req r LEFT JOIN LATERAL ("
+    "    SELECT true AS known, i.status, i.claimed_until FROM items i"
+    "    WHERE i.source = $1 AND i.id = r.id OFFSET 0) x ON true"
     "), ins AS ("
     "  INSERT INTO items (source, id, priority, status, queued_at, lease, claimed_until)"
     "  SELECT $1, c.id, CASE WHEN c.prio BETWEEN 1 AND 9 THEN c.prio ELSE 5 END,"

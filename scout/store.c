@@ -27,10 +27,11 @@ static const char page_sql[] =
      * update, so they would mark the whole catalog due on every pass.) */
     "  UPDATE items i SET next_update_due = now(), discovery = input.deal"
     "  FROM input"
-    /* id = ANY($2) lets the planner look the page's ids up by primary key instead of
-     * joining every active row (it misjudges the CTE's size). */
+    /* Only the primary key may find the page's ids: a plan over items_due (a generic
+     * plan made while the table was small) reads every active row for each page. The
+     * CASE hides status = 'active' from the planner so that partial index never fits. */
     "  WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = input.id"
-    "    AND i.status = 'active' AND i.next_update_due > now()"
+    "    AND CASE WHEN i.status = 'active' THEN i.next_update_due > now() ELSE false END"
     "    AND (coalesce(input.deal->'current_amazon', 'null') <>"
     "           coalesce(i.payload->'price_amazon', 'null')"
     "         OR coalesce(input.deal->'current_new', 'null') <>"
