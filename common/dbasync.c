@@ -8,6 +8,7 @@
 #include "common/dbasync.h"
 
 #include <event2/event.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct job {
     const char *sql;
     int n;
     char **params;
+    int owned;  /* params (the strings) were copied and are freed with the job */
     fr_dbq_fn cb;
     void *arg;
 };
@@ -59,7 +61,7 @@ static void start(struct conn *c);
 
 static void job_free(struct job *j)
 {
-    for (int i = 0; i < j->n; i++)
+    for (int i = 0; j->owned && i < j->n; i++)
         free(j->params[i]);
     free(j->params);
     free(j);
@@ -260,17 +262,18 @@ struct fr_dbq *fr_dbq_new(struct event_base *base, const char *url, const char *
     return q;
 }
 
-void fr_dbq_query(struct fr_dbq *q, const char *sql, int n, const char *const *params,
-                  fr_dbq_fn cb, void *arg)
+static void enqueue(struct fr_dbq *q, const char *sql, int n, const char *const *params,
+                    int copy, fr_dbq_fn cb, void *arg)
 {
     struct job *j = fr_xcalloc(1, sizeof(*j));
     struct conn *best = &q->conns[0];
 
     j->sql = sql;
     j->n = n;
+    j->owned = copy;
     j->params = fr_xcalloc((size_t)(n ? n : 1), sizeof(*j->params));
     for (int i = 0; i < n; i++)
-        j->params[i] = params[i] ? fr_xstrdup(params[i]) : NULL;
+        j->params[i] = params[i] && copy ? fr_xstrdup(params[i]) : (char *)(uintptr_t)params[i];
     j->cb = cb;
     j->arg = arg;
     for (int i = 1; i < q->n; i++) {
@@ -292,6 +295,18 @@ void fr_dbq_query(struct fr_dbq *q, const char *sql, int n, const char *const *p
         return;
     }
     start(best);
+}
+
+void fr_dbq_query(struct fr_dbq *q, const char *sql, int n, const char *const *params,
+                  fr_dbq_fn cb, void *arg)
+{
+    enqueue(q, sql, n, params, 1, cb, arg);
+}
+
+void fr_dbq_query_ref(struct fr_dbq *q, const char *sql, int n, const char *const *params,
+                      fr_dbq_fn cb, void *arg)
+{
+    enqueue(q, sql, n, params, 0, cb, arg);
 }
 
 int fr_dbq_pending(const struct fr_dbq *q)

@@ -29,6 +29,10 @@ struct fr_dbq *fr_dbq_new(struct event_base *base, const char *url, const char *
 /* Queues a statement on the least busy connection. Never calls cb from inside. */
 void fr_dbq_query(struct fr_dbq *q, const char *sql, int n, const char *const *params,
                   fr_dbq_fn cb, void *arg);
+/* The same with params borrowed, not copied: the caller keeps the array and its strings
+ * alive until cb has run (large parameters a caller keeps anyway, held once). */
+void fr_dbq_query_ref(struct fr_dbq *q, const char *sql, int n, const char *const *params,
+                      fr_dbq_fn cb, void *arg);
 /* Statements queued or running. */
 int fr_dbq_pending(const struct fr_dbq *q);
 /* Fails every queued statement (callbacks run) and closes the connections. */

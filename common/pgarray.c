@@ -4,7 +4,7 @@
  */
 #include "common/pgarray.h"
 
-#include <inttypes.h>
+#include <string.h>
 
 void fr_pgarr_open(struct fr_pgarr *a)
 {
@@ -27,18 +27,31 @@ void fr_pgarr_str(struct fr_pgarr *a, const char *s)
         return;
     }
     fr_buf_putc(&a->buf, '"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fr_buf_putc(&a->buf, '\\');
-        fr_buf_putc(&a->buf, *s);
+    /* Runs without a quote or backslash go in whole: payloads are kilobytes long. */
+    for (;;) {
+        size_t run = strcspn(s, "\"\\");
+        fr_buf_append(&a->buf, s, run);
+        s += run;
+        if (*s == '\0')
+            break;
+        fr_buf_append(&a->buf, (const char[]){'\\', *s}, 2);
+        s++;
     }
     fr_buf_putc(&a->buf, '"');
 }
 
 void fr_pgarr_int(struct fr_pgarr *a, int64_t v)
 {
+    char digits[24], *p = digits + sizeof(digits);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
     sep(a);
-    fr_buf_printf(&a->buf, "%" PRId64, v);
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    fr_buf_append(&a->buf, p, (size_t)(digits + sizeof(digits) - p));
 }
 
 void fr_pgarr_bool(struct fr_pgarr *a, int v)

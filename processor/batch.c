@@ -381,8 +381,9 @@ static void on_written(PGresult *res, const struct fr_error *err, void *arg)
 static void submit_write(struct proc_batch *b)
 {
     b->write_started_us = fr_mono_us();
-    fr_dbq_query(b->p->dbq, proc_write_sql, b->nwparams, (const char *const *)b->wparams,
-                 on_written, b);
+    /* The batch keeps its parameters for a retry anyway: the pool borrows them. */
+    fr_dbq_query_ref(b->p->dbq, proc_write_sql, b->nwparams, (const char *const *)b->wparams,
+                     on_written, b);
 }
 
 /* Builds the write once and keeps its parameters (a retry resubmits them); the texts and

@@ -1,5 +1,6 @@
 /*
- * pump — takes work while there is room: checks the breaker and the shared token
+ * pump — takes work while there is room (transfers in flight below the concurrency, and
+ * PostgreSQL keeping up with the claims and writes): checks the breaker and the shared token
  * budget before claiming (so a popped batch can always be paid for), claims a batch
  * from Redis, parses its entries (bad ones go to the dead list), claims the ids in
  * PostgreSQL and starts the /product request.
@@ -226,6 +227,11 @@ void proc_pump_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     while (!p->stopping && p->in_flight < p->cfg->concurrency) {
         int taken;
+
+        /* PostgreSQL is behind: fetching more now would only hold more answers in memory
+         * waiting for it. The pump resumes as statements complete (proc_batch_finish). */
+        if (fr_dbq_pending(p->dbq) > 4 * p->cfg->db_conns)
+            return;
 
         if (p->up.fatal && p->cfg->once) {
             p->exit_code = 1;

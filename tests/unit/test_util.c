@@ -1,6 +1,6 @@
 /*
- * Unit tests: backoff with jitter, buffers with caps, JSON helpers, log format and
- * secret masking, error context rules.
+ * Unit tests: backoff with jitter, buffers with caps, PostgreSQL array literals, JSON
+ * helpers, log format and secret masking, error context rules.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/pgarray.h"
 
 Test(backoff, ceiling_doubles_and_caps)
 {
@@ -72,6 +73,52 @@ Test(buf, json_string_escaping)
     fr_buf_put_json_str(&b, "a\"b\\c\n\x01é");
     cr_assert_str_eq(fr_buf_str(&b), "\"a\\\"b\\\\c\\u000a\\u0001é\"");
     fr_buf_release(&b);
+}
+
+Test(pgarray, strings_quoted_and_escaped_exactly)
+{
+    struct fr_pgarr a;
+    char big[5000];
+
+    fr_pgarr_open(&a);
+    fr_pgarr_str(&a, "plain");
+    fr_pgarr_str(&a, "");
+    fr_pgarr_str(&a, NULL);
+    fr_pgarr_str(&a, "NULL");
+    fr_pgarr_str(&a, "a\"b\\c,{d}");
+    fr_pgarr_str(&a, "\"");
+    fr_pgarr_str(&a, "\\\\");
+    cr_assert_str_eq(fr_pgarr_close(&a),
+                     "{\"plain\",\"\",NULL,\"NULL\",\"a\\\"b\\\\c,{d}\",\"\\\"\","
+                     "\"\\\\\\\\\"}");
+    fr_buf_release(&a.buf);
+
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    big[2500] = '"';
+    fr_pgarr_open(&a);
+    fr_pgarr_str(&a, big);
+    fr_pgarr_close(&a);
+    cr_assert_eq(a.buf.len, sizeof(big) - 1 + 1 + 4); /* one escape, two quotes, braces */
+    cr_assert_eq(a.buf.data[2 + 2500], '\\');
+    fr_buf_release(&a.buf);
+}
+
+Test(pgarray, integers_and_booleans)
+{
+    struct fr_pgarr a;
+
+    fr_pgarr_open(&a);
+    fr_pgarr_int(&a, 0);
+    fr_pgarr_int(&a, -1);
+    fr_pgarr_int(&a, 1234567890123LL);
+    fr_pgarr_int(&a, INT64_MAX);
+    fr_pgarr_int(&a, INT64_MIN);
+    fr_pgarr_bool(&a, 1);
+    fr_pgarr_bool(&a, 0);
+    cr_assert_str_eq(fr_pgarr_close(&a), "{0,-1,1234567890123,9223372036854775807,"
+                                         "-9223372036854775808,t,f}");
+    fr_buf_release(&a.buf);
 }
 
 Test(json, typed_getters_name_the_field)
