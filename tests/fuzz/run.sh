@@ -159,7 +159,7 @@ for t in "${targets[@]}"; do
     *) opts+=(-max_len=65536) ;;
     esac
     case $t in
-    keepa_* | schema) opts+=(-dict="$OUT/keepa.dict") ;;
+    keepa_* | schema | jsonprune) opts+=(-dict="$OUT/keepa.dict") ;;
     esac
     echo "fuzz: $t for ${SECS}s (log $log)"
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \

@@ -692,6 +692,183 @@ Test(keepa_deal, shapes)
     }
 }
 
+/* What fr_keepa_parse_deals makes of a body, as text: the envelope, the counts and each
+ * deal as compact JSON in its member order, or the error message. */
+static char *deals_text(const char *body, size_t len)
+{
+    struct fr_keepa_envelope env;
+    struct fr_keepa_deal *d;
+    struct fr_error err = {0};
+    size_t n, skipped;
+    struct fr_buf b;
+
+    fr_buf_init(&b, 0);
+    if (fr_keepa_parse_deals(body, len, &env, &d, &n, &skipped, &err) != 0) {
+        fr_buf_printf(&b, "error: %s", err.msg);
+        return fr_buf_detach(&b, NULL);
+    }
+    fr_buf_printf(&b, "env %lld %lld %lld %lld %lld %lld %.17g %d '%s' '%s' n=%zu skipped=%zu\n",
+                  (long long)env.timestamp, (long long)env.tokens_left, (long long)env.refill_in,
+                  (long long)env.refill_rate, (long long)env.tokens_consumed,
+                  (long long)env.processing_ms, env.token_flow_reduction, env.has_tokens,
+                  env.error_type, env.error_message, n, skipped);
+    for (size_t i = 0; i < n; i++) {
+        char *j = json_dumps(d[i].deal, JSON_COMPACT);
+        fr_buf_printf(&b, "%s %s\n", d[i].asin, j);
+        free(j);
+    }
+    fr_keepa_deals_free(d, n);
+    return fr_buf_detach(&b, NULL);
+}
+
+/* body with the first from replaced by to; from must occur */
+static char *replaced(const char *body, const char *from, const char *to, size_t *len)
+{
+    const char *at = strstr(body, from);
+    struct fr_buf b;
+
+    cr_assert_not_null(at, "'%s' not in the body", from);
+    fr_buf_init(&b, 0);
+    fr_buf_append(&b, body, (size_t)(at - body));
+    fr_buf_puts(&b, to);
+    fr_buf_puts(&b, at + strlen(from));
+    return fr_buf_detach(&b, len);
+}
+
+/* The error a whole-body parse reports, as fr_keepa_parse_deals words it. */
+static char *full_parse_error(const char *body, size_t len)
+{
+    json_error_t je;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+
+    cr_assert_null(j, "the whole body parses");
+    return fr_xasprintf("error: deal response is not valid json: line %d column %d: %s", je.line,
+                        je.column, je.text);
+}
+
+Test(keepa_deal, golden_page_exact)
+{
+    /* what the parser returned before deal pages were pruned, byte for byte */
+    static const char want[] =
+        "env 1767225612345 995 12000 20 5 120 0 1 '' '' n=3 skipped=2\n"
+        "B0DEAL0001 {\"asin\":\"B0DEAL0001\",\"title\":\"Wireless Mouse, 2.4 GHz\","
+        "\"root_category\":172282,\"categories\":[172282],\"image\":\"https://"
+        "m.media-amazon.com/images/I/61k3Lay7JUL.jpg\",\"current_amazon\":1999,"
+        "\"current_new\":1899,\"delta_pct_day\":-10,\"last_update\":\"2026-01-01T00:00:00Z\","
+        "\"creation_date\":\"2025-12-31T00:00:00Z\"}\n"
+        "B0DEAL0002 {\"asin\":\"B0DEAL0002\",\"title\":\"USB-C Cable <b>2 m</b>\","
+        "\"root_category\":null,\"categories\":[172283],\"image\":\"https://"
+        "m.media-amazon.com/images/I/71AbCd+EfG.jpg\",\"current_amazon\":2999,"
+        "\"current_new\":2899,\"delta_pct_day\":-11,\"last_update\":\"2025-12-31T23:59:00Z\","
+        "\"creation_date\":\"2025-12-31T00:01:00Z\"}\n"
+        "B0DEAL0003 {\"asin\":\"B0DEAL0003\",\"title\":\"Chef's Knife 20 cm\","
+        "\"root_category\":1055398,\"categories\":[172284],\"image\":null,"
+        "\"current_amazon\":3999,\"current_new\":3899,\"delta_pct_day\":-12,"
+        "\"last_update\":\"2025-12-31T23:58:00Z\",\"creation_date\":\"2025-12-31T00:02:00Z\"}\n";
+    size_t len;
+    char *body = slurp(DATA "deal_page.json", &len);
+    char *got = deals_text(body, len);
+
+    cr_assert_str_eq(got, want, "got:\n%s", got);
+    free(got);
+    free(body);
+}
+
+Test(keepa_deal, pruned_parse_matches_full_parse)
+{
+    static const char pad_member[] = "\"pad\":";
+    size_t len, depth = 100;
+    char *pretty = slurp(DATA "deal_page.json", &len);
+    json_t *tree = json_loadb(pretty, len, 0, NULL);
+    char *compact = json_dumps(tree, JSON_COMPACT);
+    const char *bodies[] = {pretty, compact};
+
+    /* A member nested deeper than the pruner goes makes it give up, and the whole body is
+     * parsed as before pruning existed: both ways must give the same deals. */
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct fr_buf b;
+        char *padded, *a, *z;
+        size_t plen;
+
+        fr_buf_init(&b, 0);
+        fr_buf_puts(&b, "{");
+        fr_buf_puts(&b, pad_member);
+        for (size_t k = 0; k < depth; k++)
+            fr_buf_putc(&b, '[');
+        for (size_t k = 0; k < depth; k++)
+            fr_buf_putc(&b, ']');
+        fr_buf_puts(&b, ",");
+        fr_buf_puts(&b, strchr(bodies[i], '{') + 1);
+        padded = fr_buf_detach(&b, &plen);
+        a = deals_text(bodies[i], strlen(bodies[i]));
+        z = deals_text(padded, plen);
+        cr_assert_str_eq(a, z, "body %zu pruned:\n%s\nwhole:\n%s", i, a, z);
+        cr_assert(strncmp(a, "env ", 4) == 0, "%s", a);
+        free(a);
+        free(z);
+        free(padded);
+    }
+    free(compact);
+    json_decref(tree);
+    free(pretty);
+}
+
+Test(keepa_deal, errors_read_as_from_the_whole_body)
+{
+    static const struct {
+        const char *from, *to;
+    } edits[] = {
+        {"\"title\": \"Wireless Mouse, 2.4 GHz\"", "\"title\": \"\xc3\x28\""}, /* kept member */
+        {"\"asin\": \"B0DEAL0001\",", "\"asin\": \"B0DEAL0001\", \"asin\": \"x\","},
+        {"\"rootCat\": 172282", "\"rootCat\": 17x"},       /* the pruner refuses it */
+        {"\"lightningEnd\": 0", "\"lightningEnd\": [0}"},  /* unbalanced in a cut member */
+        {"\"refillRate\": 20", "\"refillRate\": 2e99999"}, /* outside the path */
+    };
+    size_t len;
+    char *body = slurp(DATA "deal_page.json", &len);
+
+    for (size_t cut = 0; cut < len; cut += 97) {
+        char *got = deals_text(body, cut), *want;
+
+        if (cut == 0) {
+            cr_assert_str_eq(got, "error: deal response is empty");
+        } else {
+            want = full_parse_error(body, cut);
+            cr_assert_str_eq(got, want, "cut at %zu", cut);
+            free(want);
+        }
+        free(got);
+    }
+    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        size_t elen;
+        char *edited = replaced(body, edits[i].from, edits[i].to, &elen);
+        char *got = deals_text(edited, elen), *want = full_parse_error(edited, elen);
+
+        cr_assert_str_eq(got, want, "edit %zu", i);
+        free(got);
+        free(want);
+        free(edited);
+    }
+    free(body);
+}
+
+Test(keepa_deal, cut_members_are_not_validated)
+{
+    /* Pruned members never reach jansson: a number out of its range there, which made the
+     * whole page invalid before, is now ignored with the member. */
+    size_t len, elen;
+    char *body = slurp(DATA "deal_page.json", &len);
+    char *edited =
+        replaced(body, "\"lightningEnd\": 0", "\"lightningEnd\": 99999999999999999999", &elen);
+    char *a = deals_text(body, len), *z = deals_text(edited, elen);
+
+    cr_assert_str_eq(a, z);
+    free(a);
+    free(z);
+    free(edited);
+    free(body);
+}
+
 Test(keepa_deal, image_codes)
 {
     json_t *ok = json_loads("[54,49,107,51,76,97,121,55,74,85,76,46,106,112,103]", 0, NULL);
