@@ -1,9 +1,11 @@
 /*
- * dbasync — see dbasync.h. A connection prepares each statement text the first time
- * it runs it (planning a CTE-heavy statement costs as much as running it), then runs
- * PQsendQueryPrepared, flushes without blocking, waits for the socket to be readable and
- * collects results with PQconsumeInput / PQisBusy / PQgetResult; the next queued
- * statement starts when the last result (NULL) has arrived.
+ * dbasync — see dbasync.h. Each connection runs in libpq pipeline mode: up to PIPE_DEPTH
+ * statements are sent ahead, each followed by its own sync (so each is its own
+ * transaction and one failure touches no other), and PostgreSQL starts the next one
+ * the moment it finishes one, however long the event loop takes to come back for the
+ * results. A statement text is prepared the first time a connection runs it (planning
+ * a CTE-heavy statement costs as much as running it). Results arrive in order: for
+ * each job [prepare result, NULL], then [statement result, NULL], then the sync.
  */
 #include "common/dbasync.h"
 
@@ -18,30 +20,37 @@
 #include "common/log.h"
 #include "common/mem.h"
 
+#define MAX_PREPARED 16
+#define PIPE_DEPTH 8
+
+enum stage { ST_PREPARE, ST_QUERY, ST_SYNC };
+
 struct job {
     struct job *next;
     const char *sql;
     int n;
     char **params;
-    int owned;  /* params (the strings) were copied and are freed with the job */
+    int owned;      /* params (the strings) were copied and are freed with the job */
+    int prepare;    /* its PREPARE was sent ahead of it */
+    enum stage stage;
+    PGresult *res;  /* the statement's first result, kept until its sync */
+    char *prep_error;
     fr_dbq_fn cb;
     void *arg;
 };
-
-#define MAX_PREPARED 16
 
 struct conn {
     struct fr_dbq *q;
     PGconn *pg;
     const char *prepared[MAX_PREPARED]; /* statement texts prepared as "fr<i>" */
     int nprepared;
-    int preparing;       /* the head's PREPARE is running */
     struct event *ev;    /* socket readiness */
     struct event *retry; /* reconnect timer */
-    struct job *head, *tail;
-    int queued;
-    int busy;            /* head is running */
-    PGresult *res;       /* the statement's result, kept until its NULL arrives */
+    struct job *head, *tail; /* sent jobs first, then waiting ones */
+    struct job *unsent;      /* first job not sent yet */
+    int queued;              /* all jobs */
+    int sent;                /* jobs in the pipeline */
+    int want_write;          /* libpq has output it could not flush yet */
     struct backoff_state {
         struct fr_backoff b;
     } bo;
@@ -64,6 +73,9 @@ static void job_free(struct job *j)
     for (int i = 0; j->owned && i < j->n; i++)
         free(j->params[i]);
     free(j->params);
+    if (j->res)
+        PQclear(j->res);
+    free(j->prep_error);
     free(j);
 }
 
@@ -75,8 +87,11 @@ static void finish(struct conn *c, PGresult *res, const struct fr_error *err)
     c->head = j->next;
     if (c->head == NULL)
         c->tail = NULL;
+    if (c->unsent == j)
+        c->unsent = j->next;
+    else
+        c->sent--;
     c->queued--;
-    c->busy = 0;
     j->cb(res, err, j->arg);
     job_free(j);
 }
@@ -89,7 +104,8 @@ static int open_conn(struct conn *c, struct fr_error *err)
 
     snprintf(timeout, sizeof(timeout), "%lld", (long long)(c->q->timeout_ms + 999) / 1000);
     c->pg = PQconnectdbParams(keys, vals, 1);
-    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK || PQsetnonblocking(c->pg, 1) != 0) {
+    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK || PQsetnonblocking(c->pg, 1) != 0 ||
+        PQenterPipelineMode(c->pg) != 1) {
         fr_error_set(err, FR_ERR_IO, "async postgresql connection: %s",
                      c->pg ? PQerrorMessage(c->pg) : "out of memory");
         if (c->pg)
@@ -98,8 +114,11 @@ static int open_conn(struct conn *c, struct fr_error *err)
         return FR_ERR_IO;
     }
     c->ev = event_new(c->q->base, PQsocket(c->pg), EV_READ | EV_PERSIST, on_socket, c);
+    event_add(c->ev, NULL);
     c->nprepared = 0; /* a new session knows no statement */
-    c->preparing = 0;
+    c->sent = 0;
+    c->want_write = 0;
+    c->unsent = c->head;
     return 0;
 }
 
@@ -112,9 +131,6 @@ static void broken(struct conn *c, const char *why)
 
     fr_error_set(&err, FR_ERR_IO, "postgresql connection lost: %s", why);
     log_warn("%s", err.msg);
-    if (c->res)
-        PQclear(c->res);
-    c->res = NULL;
     if (c->ev)
         event_free(c->ev);
     c->ev = NULL;
@@ -125,6 +141,8 @@ static void broken(struct conn *c, const char *why)
      * reconnect instead of failing in a loop. */
     for (int n = c->queued; n > 0 && c->head; n--)
         finish(c, NULL, &err);
+    c->sent = 0;
+    c->unsent = c->head;
     tv.tv_sec = ms / 1000;
     tv.tv_usec = (ms % 1000) * 1000;
     evtimer_add(c->retry, &tv);
@@ -146,96 +164,157 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     start(c);
 }
 
-/* Collects what has arrived; finishes the statement at its terminating NULL. */
+/* Forgets a statement text whose PREPARE failed, so the next use prepares it again. */
+static void unprepare(struct conn *c, const char *sql)
+{
+    for (int k = 0; k < c->nprepared; k++) {
+        if (c->prepared[k] == sql)
+            c->prepared[k] = NULL; /* the slot (its name) is not reused */
+    }
+}
+
+/* The head job's sync arrived: its callback runs with its result or its error. */
+static void complete(struct conn *c)
+{
+    struct job *j = c->head;
+    PGresult *res = j->res;
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    struct fr_error err = {0};
+
+    j->res = NULL;
+    if (j->prep_error) {
+        fr_error_set(&err, FR_ERR_PROTO, "%s", j->prep_error);
+        unprepare(c, j->sql);
+        finish(c, NULL, &err);
+    } else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        finish(c, res, NULL);
+    } else {
+        const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
+        fr_error_set(&err, FR_ERR_PROTO, "%.*s", (int)strcspn(m, "\n"), m);
+        finish(c, NULL, &err);
+    }
+    if (res)
+        PQclear(res);
+}
+
+/* Collects what has arrived, job by job, stage by stage. */
 static void collect(struct conn *c)
 {
-    while (c->busy && !PQisBusy(c->pg)) {
+    while (c->pg && c->sent > 0 && !PQisBusy(c->pg)) {
+        struct job *j = c->head;
         PGresult *r = PQgetResult(c->pg);
-        if (r == NULL) {
-            ExecStatusType st = c->res ? PQresultStatus(c->res) : PGRES_FATAL_ERROR;
-            struct fr_error err = {0};
-            PGresult *res = c->res;
-            c->res = NULL;
-            if (c->preparing && st == PGRES_COMMAND_OK) {
-                c->prepared[c->nprepared++] = c->head->sql;
-                c->preparing = 0;
-                c->busy = 0;
-                PQclear(res);
-                start(c);
-                return;
-            }
-            c->preparing = 0;
-            if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-                finish(c, res, NULL);
-            } else {
-                const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
-                fr_error_set(&err, FR_ERR_PROTO, "%.*s", (int)strcspn(m, "\n"), m);
-                finish(c, NULL, &err);
-            }
-            if (res)
-                PQclear(res);
-            start(c);
-            return;
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_EMPTY_QUERY;
+
+        if (j->stage == ST_SYNC) {
+            if (r == NULL)
+                break; /* the sync is not in yet */
+            PQclear(r); /* anything but the sync does not belong here */
+            if (st == PGRES_PIPELINE_SYNC)
+                complete(c);
+            continue;
         }
-        if (c->res == NULL)
-            c->res = r;
-        else
+        if (r == NULL) { /* end of this stage's results */
+            j->stage = j->stage == ST_PREPARE ? ST_QUERY : ST_SYNC;
+            continue;
+        }
+        if (j->stage == ST_PREPARE) {
+            if (st != PGRES_COMMAND_OK && j->prep_error == NULL) {
+                const char *m = PQresultErrorMessage(r);
+                j->prep_error = fr_xasprintf("prepare: %.*s", (int)strcspn(m, "\n"), m);
+            }
+            PQclear(r);
+        } else if (j->res == NULL) {
+            j->res = r;
+        } else {
             PQclear(r); /* one statement, one result: keep the first */
+        }
     }
+    start(c); /* room in the pipeline again */
+}
+
+static void watch(struct conn *c, int want_write)
+{
+    if (c->ev == NULL || c->want_write == want_write)
+        return;
+    c->want_write = want_write;
+    event_del(c->ev);
+    event_assign(c->ev, c->q->base, PQsocket(c->pg),
+                 (short)(EV_READ | EV_PERSIST | (want_write ? EV_WRITE : 0)), on_socket, c);
+    event_add(c->ev, NULL);
 }
 
 static void on_socket(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
+    int f;
 
     (void)fd;
-    if ((what & EV_WRITE) && PQflush(c->pg) < 0) {
-        broken(c, PQerrorMessage(c->pg));
-        return;
+    if (what & EV_WRITE) {
+        if ((f = PQflush(c->pg)) < 0) {
+            broken(c, PQerrorMessage(c->pg));
+            return;
+        }
+        watch(c, f == 1);
     }
-    if (PQconsumeInput(c->pg) == 0) {
+    if ((what & EV_READ) && PQconsumeInput(c->pg) == 0) {
         broken(c, PQerrorMessage(c->pg));
         return;
     }
     collect(c);
 }
 
-static void start(struct conn *c)
+/* Sends one job into the pipeline; 0 on success. */
+static int send_job(struct conn *c, struct job *j)
 {
-    struct job *j = c->head;
-    int f;
-
+    const char *const *params = (const char *const *)j->params;
     char name[16];
-    int k = 0, sent;
+    int k = 0;
 
-    if (c->busy || j == NULL || c->pg == NULL)
-        return;
     while (k < c->nprepared && c->prepared[k] != j->sql)
         k++;
-    snprintf(name, sizeof(name), "fr%d", k);
-    if (k < c->nprepared)
-        sent = PQsendQueryPrepared(c->pg, name, j->n, (const char *const *)j->params, NULL,
-                                   NULL, 0);
-    else if (k < MAX_PREPARED)
-        sent = c->preparing = PQsendPrepare(c->pg, name, j->sql, j->n, NULL);
-    else /* more statement texts than slots: plan this one each time */
-        sent = PQsendQueryParams(c->pg, j->sql, j->n, NULL, (const char *const *)j->params,
-                                 NULL, NULL, 0);
-    if (!sent) {
-        broken(c, PQerrorMessage(c->pg));
-        return;
+    j->stage = ST_QUERY;
+    if (k == c->nprepared && k < MAX_PREPARED) {
+        snprintf(name, sizeof(name), "fr%d", k);
+        if (!PQsendPrepare(c->pg, name, j->sql, j->n, NULL))
+            return -1;
+        c->prepared[c->nprepared++] = j->sql; /* later jobs in the pipeline reuse it */
+        j->prepare = 1;
+        j->stage = ST_PREPARE;
     }
-    c->busy = 1;
-    f = PQflush(c->pg);
-    if (f < 0) {
+    snprintf(name, sizeof(name), "fr%d", k);
+    if (k < MAX_PREPARED) {
+        if (!PQsendQueryPrepared(c->pg, name, j->n, params, NULL, NULL, 0))
+            return -1;
+    } else if (!PQsendQueryParams(c->pg, j->sql, j->n, NULL, params, NULL, NULL, 0)) {
+        return -1; /* more statement texts than slots: planned each time */
+    }
+    return PQpipelineSync(c->pg) == 1 ? 0 : -1;
+}
+
+/* Fills the pipeline from the waiting jobs and flushes without blocking. */
+static void start(struct conn *c)
+{
+    int f, any = 0;
+
+    if (c->pg == NULL)
+        return;
+    while (c->unsent && c->sent < PIPE_DEPTH) {
+        if (send_job(c, c->unsent) != 0) {
+            broken(c, PQerrorMessage(c->pg));
+            return;
+        }
+        c->unsent = c->unsent->next;
+        c->sent++;
+        any = 1;
+    }
+    if (!any && !c->want_write)
+        return;
+    if ((f = PQflush(c->pg)) < 0) {
         broken(c, PQerrorMessage(c->pg));
         return;
     }
     /* Large parameters may not fit the socket buffer at once: wait to write the rest. */
-    event_del(c->ev);
-    event_assign(c->ev, c->q->base, PQsocket(c->pg),
-                 (short)(EV_READ | EV_PERSIST | (f == 1 ? EV_WRITE : 0)), on_socket, c);
-    event_add(c->ev, NULL);
+    watch(c, f == 1);
 }
 
 struct fr_dbq *fr_dbq_new(struct event_base *base, const char *url, const char *app,
@@ -285,6 +364,8 @@ static void enqueue(struct fr_dbq *q, const char *sql, int n, const char *const 
     else
         best->head = j;
     best->tail = j;
+    if (best->unsent == NULL)
+        best->unsent = j;
     best->queued++;
     if (best->pg == NULL) {
         /* Down: fail it from the loop (never from inside this call). */
@@ -329,8 +410,6 @@ void fr_dbq_free(struct fr_dbq *q)
         struct conn *c = &q->conns[i];
         while (c->head)
             finish(c, NULL, &err);
-        if (c->res)
-            PQclear(c->res);
         if (c->ev)
             event_free(c->ev);
         if (c->retry)

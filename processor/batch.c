@@ -66,6 +66,8 @@ static void free_results(struct proc_batch *b)
 {
     for (int k = 0; k < b->nwparams; k++)
         free(b->wparams[k]);
+    if (b->nwparams > 0)
+        b->p->writing--;
     b->nwparams = 0;
     for (size_t i = 0; i < b->nresults; i++)
         free(b->results[i].payload_text);
@@ -411,6 +413,7 @@ void proc_batch_store(struct proc_batch *b)
     for (int k = 0; k < pp.n; k++)
         b->wparams[k] = pp.v[k] ? fr_xstrdup(pp.v[k]) : NULL;
     b->nwparams = pp.n;
+    p->writing++;
     proc_params_release(&pp);
     for (size_t i = 0; i < b->nresults; i++) {
         free(b->results[i].payload_text);

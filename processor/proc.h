@@ -56,6 +56,7 @@ struct proc {
     struct event *pump_ev, *tick_ev, *grace_ev;
     struct fr_admin *admin;
     int in_flight;   /* batches between claim and acknowledgement */
+    int writing;     /* of which fetched, holding their write's parameters */
     int syncing;     /* a /token request is in flight */
     int sync_failures;
     int stopping;    /* no new work: draining */
@@ -102,7 +103,7 @@ struct proc_batch {
     size_t nresults;
     int64_t write_started_us;
     char *wparams[16];           /* the write statement's parameters, kept for a retry */
-    int nwparams;
+    int nwparams;                /* > 0: counted in proc.writing */
     struct event *retry_ev;    /* a write retry armed while PostgreSQL is away */
 };
 

@@ -228,9 +228,9 @@ void proc_pump_cb(evutil_socket_t fd, short what, void *arg)
     while (!p->stopping && p->in_flight < p->cfg->concurrency) {
         int taken;
 
-        /* PostgreSQL is behind: fetching more now would only hold more answers in memory
-         * waiting for it. The pump resumes as statements complete (proc_batch_finish). */
-        if (fr_dbq_pending(p->dbq) > 4 * p->cfg->db_conns)
+        /* PostgreSQL is behind with the writes: fetching more now would only hold more
+         * answers in memory waiting for it. The pump resumes as writes complete. */
+        if (p->writing >= 4 * p->cfg->db_conns)
             return;
 
         if (p->up.fatal && p->cfg->once) {
