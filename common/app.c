@@ -3,6 +3,7 @@
  */
 #include "common/app.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,12 +37,24 @@ static void set_worker_id(struct fr_app *app)
     snprintf(app->worker_id, sizeof(app->worker_id), "%s-%ld", host, (long)getpid());
 }
 
+/* A daemon's big blocks (response bodies, a batch's write parameters: 100+ KB each, held
+ * for a while, many at once) come from mmap and go back to the system when freed. glibc
+ * would otherwise raise its mmap threshold after the first such free and carve them from
+ * the heap, whose high-water mark a process keeps for the rest of its life. */
+static void tune_malloc(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+    mallopt(M_ARENA_MAX, 2);
+}
+
 void fr_app_init(struct fr_app *app, int argc, char **argv, int *first_arg)
 {
     struct fr_error err = {0};
     const char *key = getenv("KEEPA_API_KEY");
     int rc;
 
+    tune_malloc();
     /* Register secrets before anything can be logged, even a usage error. */
     fr_log_add_secret(key);
     fr_log_init(app->program, FR_LOG_INFO, FR_LOG_AUTO);

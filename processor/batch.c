@@ -81,6 +81,9 @@ static void free_batch(struct proc_batch *b)
     free_results(b);
     if (b->retry_ev)
         event_free(b->retry_ev);
+    for (size_t k = 0; b->texts && k < b->nproducts; k++)
+        free(b->texts[k]);
+    free(b->texts);
     fr_keepa_products_free(b->products, b->nproducts);
     free(b->items);
     free(b);
@@ -206,11 +209,13 @@ static struct proc_item *find_item(struct proc_batch *b, const char *asin)
     return NULL;
 }
 
-/* Sorts parsed products onto the items; validates OK payloads against the schema. */
+/* Validates OK payloads against the schema, then keeps each as compact text: a batch
+ * that waits (for a seller, for PostgreSQL) holds ~1 KB an item, not a JSON tree. */
 static void sort_products(struct proc_batch *b)
 {
     struct proc *p = b->p;
 
+    b->texts = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*b->texts));
     for (size_t k = 0; k < b->nproducts; k++) {
         struct fr_keepa_product *pr = &b->products[k];
         struct fr_error err = {0};
@@ -219,6 +224,10 @@ static void sort_products(struct proc_batch *b)
             pr->status = FR_KEEPA_BAD;
             snprintf(pr->reason, sizeof(pr->reason), "payload fails schema: %s", err.msg);
         }
+        if (pr->status == FR_KEEPA_OK)
+            b->texts[k] = fr_keepa_payload_dump(pr->payload);
+        json_decref(pr->payload);
+        pr->payload = NULL;
     }
 }
 
@@ -259,7 +268,7 @@ void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
         proc_batch_store(b);
 }
 
-/* The payload text for the write: compact, sorted, exactly what was validated. */
+/* The payload text for the write: compact, sorted, what was validated (and its seller). */
 static size_t collect_results(struct proc_batch *b, struct proc_result *res)
 {
     size_t n = 0;
@@ -272,7 +281,8 @@ static size_t collect_results(struct proc_batch *b, struct proc_result *res)
         res[n].id = it->id;
         res[n].lease = it->claim.lease;
         res[n].p = pr;
-        res[n].payload_text = fr_keepa_payload_dump(pr->payload);
+        res[n].payload_text = b->texts[k];
+        b->texts[k] = NULL;
         n++;
     }
     return n;
@@ -388,8 +398,8 @@ static void submit_write(struct proc_batch *b)
                      on_written, b);
 }
 
-/* Builds the write once and keeps its parameters (a retry resubmits them); the texts and
- * JSON trees go at once, so a batch waiting for PostgreSQL holds its payloads once. */
+/* Builds the write once and keeps its parameters (a retry resubmits them); the texts go
+ * at once, so a batch waiting for PostgreSQL holds its payloads once. */
 void proc_batch_store(struct proc_batch *b)
 {
     struct proc *p = b->p;
@@ -418,10 +428,6 @@ void proc_batch_store(struct proc_batch *b)
     for (size_t i = 0; i < b->nresults; i++) {
         free(b->results[i].payload_text);
         b->results[i].payload_text = NULL;
-    }
-    for (size_t k = 0; k < b->nproducts; k++) {
-        json_decref(b->products[k].payload);
-        b->products[k].payload = NULL;
     }
     submit_write(b);
 }

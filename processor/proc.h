@@ -97,6 +97,7 @@ struct proc_batch {
     int64_t tokens;          /* reserved for the /product request */
     struct fr_keepa_product *products;
     size_t nproducts;
+    char **texts;            /* per product: its payload as compact JSON text (OK ones) */
     int64_t started_us;
     int64_t store_deadline_ms; /* monotonic: retry a failed write until then */
     struct proc_result *results; /* the write in flight */
@@ -107,8 +108,8 @@ struct proc_batch {
     struct event *retry_ev;    /* a write retry armed while PostgreSQL is away */
 };
 
-/* sellers.c: fills payload["seller"] of OK products from cache or /seller, then calls
- * proc_batch_store(b). Never fails the batch: a seller is an enrichment. */
+/* sellers.c: adds "seller" to the payload texts of OK products from cache or /seller,
+ * then calls proc_batch_store(b). Never fails the batch: a seller is an enrichment. */
 void proc_sellers_enrich(struct proc_batch *b);
 void proc_batch_store(struct proc_batch *b);
 /* Gives the claims of still-pending items back (no attempt counted); they wait in

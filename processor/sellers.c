@@ -1,5 +1,5 @@
 /*
- * sellers — adds the buy-box seller ({id, name, rating, ...}) to each payload. Sellers
+ * sellers — adds the buy-box seller ({id, name, rating, ...}) to each payload text. Sellers
  * change slowly, so answers are cached in Redis (freshet:{src}:seller:<id>, with a
  * time-to-live; "null" remembers a seller Keepa does not know): a cached seller costs
  * no token. The lookup is an enrichment: when the budget cannot pay for it now or the
@@ -20,13 +20,26 @@ struct lookup {
     size_t n;
 };
 
+/* Appends "seller": <seller> to the payload texts of the products it sells (the text is
+ * a JSON object; jsonb does not keep key order, so last is as good as sorted). */
 static void set_seller(struct proc_batch *b, const char *id, json_t *seller /* borrowed */)
 {
+    char *st = seller ? json_dumps(seller, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15))
+                      : NULL;
+    const char *sv = st ? st : "null";
+
     for (size_t k = 0; k < b->nproducts; k++) {
         struct fr_keepa_product *pr = &b->products[k];
-        if (pr->status == FR_KEEPA_OK && strcmp(pr->buybox_seller_id, id) == 0)
-            json_object_set(pr->payload, "seller", seller ? seller : json_null());
+        char *t = b->texts[k];
+        size_t len = t ? strlen(t) : 0;
+        if (pr->status != FR_KEEPA_OK || len < 2 || t[len - 1] != '}' ||
+            strcmp(pr->buybox_seller_id, id) != 0)
+            continue;
+        b->texts[k] = fr_xasprintf("%.*s%s\"seller\":%s}", (int)(len - 1), t, len > 2 ? "," : "",
+                                   sv);
+        free(t);
     }
+    free(st);
 }
 
 static void cache_key(const struct proc *p, const char *id, char *out, size_t n)
