@@ -41,6 +41,9 @@ struct xfer {
     void *arg;
     struct fr_buf body; /* max = the request's max_body */
     int over_limit;     /* the write callback refused the body */
+    int holdable;       /* see fr_http_request.holdable */
+    int paused;         /* the write callback paused it (held, or too many bodies) */
+    int receiving;      /* holdable, and its body has started: counted in h->receiving */
     int is_post;
     int64_t start_us;
     struct curl_slist *headers;
@@ -67,6 +70,11 @@ struct fr_http {
     struct xfer *free_list;
     int n_free;
     struct sock *socks;
+    int held;            /* holdable transfers pause their bodies */
+    int receiving;       /* holdable transfers whose bodies have started */
+    int max_receiving;   /* 0 = no limit */
+    int npaused;
+    struct event *resume; /* unpauses them from the loop */
 };
 
 static int curl_ready;
@@ -74,6 +82,7 @@ static int curl_ready;
 /* --- socket and timer glue ------------------------------------------------------------ */
 
 static void collect(struct fr_http *h);
+static void on_resume(evutil_socket_t fd, short what, void *arg);
 
 static void drive(struct fr_http *h, curl_socket_t fd, int action)
 {
@@ -172,6 +181,17 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     struct xfer *x = arg;
     size_t len = size * n;
 
+    if (x->holdable && !x->receiving) {
+        struct fr_http *h = x->h;
+        if (h->held || (h->max_receiving > 0 && h->receiving >= h->max_receiving)) {
+            if (!x->paused)
+                h->npaused++;
+            x->paused = 1; /* libcurl keeps this chunk and asks again after the unpause */
+            return CURL_WRITEFUNC_PAUSE;
+        }
+        x->receiving = 1;
+        h->receiving++;
+    }
     if (fr_buf_append(&x->body, data, len) != 0) {
         x->over_limit = 1;
         return 0; /* CURLE_WRITE_ERROR: abort now, do not buffer the rest */
@@ -253,6 +273,9 @@ static CURLcode xfer_setup(struct xfer *x, const struct fr_http_request *req)
     curl_easy_reset(e);
     x->body.max = max;
     x->over_limit = 0;
+    x->holdable = req->holdable;
+    x->paused = 0;
+    x->receiving = 0;
     x->is_post = req->body != NULL;
     x->errbuf[0] = '\0';
     fr_strlcpy(x->log_url, req->log_url ? req->log_url : "", sizeof(x->log_url));
@@ -367,6 +390,14 @@ static void finish(struct fr_http *h, struct xfer *x, CURLcode rc, int cancelled
         active_unlink(h, x);
     curl_multi_remove_handle(h->multi, x->easy);
     h->in_flight--;
+    if (x->paused)
+        h->npaused--;
+    x->paused = 0;
+    if (x->receiving)
+        h->receiving--;
+    x->receiving = 0;
+    if (h->npaused > 0 && !h->held && !h->closing)
+        event_active(h->resume, EV_TIMEOUT, 0); /* a body may start now */
 
     memset(&res, 0, sizeof(res));
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -439,7 +470,8 @@ struct fr_http *fr_http_new(struct event_base *base, int max_in_flight, struct f
     h->max_in_flight = max_in_flight;
     h->multi = curl_multi_init();
     h->timer = evtimer_new(base, on_timer, h);
-    if (h->multi == NULL || h->timer == NULL) {
+    h->resume = event_new(base, -1, 0, on_resume, h);
+    if (h->multi == NULL || h->timer == NULL || h->resume == NULL) {
         fr_error_set(err, FR_ERR_IO, "http: cannot create the curl multi handle or timer");
         fr_http_free(h);
         return NULL;
@@ -505,6 +537,48 @@ int fr_http_in_flight(const struct fr_http *h)
     return h->in_flight;
 }
 
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct fr_http *h = arg;
+
+    (void)fd;
+    (void)what;
+    if (h->held)
+        return;
+    /* While bodies may start: an unpaused transfer delivers its kept chunk at once. */
+    for (struct xfer *x = h->active, *next; x != NULL; x = next) {
+        next = x->next;
+        if (!x->paused)
+            continue;
+        if (h->max_receiving > 0 && h->receiving >= h->max_receiving)
+            break;
+        x->paused = 0;
+        h->npaused--;
+        curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    }
+    drive(h, CURL_SOCKET_TIMEOUT, 0);
+}
+
+void fr_http_limit_bodies(struct fr_http *h, int n)
+{
+    h->max_receiving = n > 0 ? n : 0;
+}
+
+int fr_http_bodies(const struct fr_http *h)
+{
+    return h->receiving;
+}
+
+void fr_http_hold(struct fr_http *h, int hold)
+{
+    if (h->held == hold)
+        return;
+    h->held = hold;
+    /* Unpausing runs libcurl's write callbacks: not from inside the caller's callback. */
+    if (!hold)
+        event_active(h->resume, EV_TIMEOUT, 0);
+}
+
 void fr_http_cancel_all(struct fr_http *h)
 {
     struct xfer *list = h->active;
@@ -536,6 +610,8 @@ void fr_http_free(struct fr_http *h)
         sock_free(h, h->socks);
     if (h->timer != NULL)
         event_free(h->timer);
+    if (h->resume != NULL)
+        event_free(h->resume);
     while (h->free_list != NULL) {
         struct xfer *x = h->free_list;
 

@@ -46,6 +46,9 @@ struct fr_http_request {
     int64_t connect_timeout_ms; /* 0 = FR_HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
     size_t max_body;            /* decoded body cap, enforced while streaming;
                                    0 = FR_HTTP_DEFAULT_MAX_BODY */
+    int holdable;               /* its body may wait in the socket while the engine is
+                                   held (fr_http_hold): it stays in flight, costing no
+                                   memory of ours */
 };
 
 struct fr_http_response {
@@ -89,6 +92,19 @@ int fr_http_in_flight(const struct fr_http *h);
  * errmsg "... cancelled". Requests started by those callbacks are not cancelled.
  */
 void fr_http_cancel_all(struct fr_http *h);
+
+/* hold 1: holdable transfers stop reading their bodies (the data waits in the socket
+ * and at the server; their timeouts still run). hold 0: they resume from the loop. For a
+ * caller that cannot use more answers now (memory, a slow database) without cancelling
+ * what is in flight. */
+void fr_http_hold(struct fr_http *h, int hold);
+
+/* At most n holdable transfers receive their bodies at once (0: no limit); the others
+ * wait, paused before their first byte is kept, and start as those finish. Bounds the
+ * memory of many answers arriving together whatever the number in flight. */
+void fr_http_limit_bodies(struct fr_http *h, int n);
+/* Holdable transfers receiving their bodies now. */
+int fr_http_bodies(const struct fr_http *h);
 
 /*
  * Cancels what is left (callbacks run, as with fr_http_cancel_all; they cannot start new

@@ -192,6 +192,7 @@ int fr_upstream_call(struct fr_upstream *u, const char *endpoint, const char *ur
     req.content_type = body ? "application/json" : NULL;
     req.timeout_ms = u->cfg->timeout_ms;
     req.max_body = (size_t)u->cfg->max_body;
+    req.holdable = u->holdable != NULL && strcmp(endpoint, u->holdable) == 0;
     rc = fr_http_start(u->http, &req, on_done, c, err);
     if (rc != 0)
         free(c);

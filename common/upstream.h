@@ -46,6 +46,8 @@ struct fr_upstream {
     int64_t last_sync_ms;        /* monotonic: last /token request */
     int resync_wanted;           /* a bare 429 left the budget unknown */
     char fatal_reason[256];
+    const char *holdable;        /* endpoint whose answers may wait while the engine is held
+                                    (fr_http_hold), NULL for none */
 };
 
 void fr_upstream_init(struct fr_upstream *u, struct fr_http *http, struct fr_budget *budget,

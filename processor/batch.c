@@ -78,6 +78,10 @@ static void free_results(struct proc_batch *b)
 
 static void free_batch(struct proc_batch *b)
 {
+    struct proc *p = b->p;
+
+    if (b->answered && --p->answered < PROC_ANSWERED_PER_CONN * p->cfg->db_conns)
+        fr_http_hold(p->http, 0);
     free_results(b);
     if (b->retry_ev)
         event_free(b->retry_ev);
@@ -237,6 +241,10 @@ void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
 
     struct fr_keepa_envelope env;
     struct fr_error err = {0};
+
+    b->answered = 1;
+    if (++p->answered >= PROC_ANSWERED_PER_CONN * p->cfg->db_conns)
+        fr_http_hold(p->http, 1);
 
     /* Shutting down (requests cancelled at the end of the grace period) is not the
      * items' fault: hand them back without counting an attempt. */

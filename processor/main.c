@@ -148,6 +148,9 @@ static void setup(struct proc *p, struct fr_app *app)
         exit(1);
     }
     fr_upstream_init(&p->up, p->http, &p->budget, &c->keepa, c->common.source);
+    p->up.holdable = "product"; /* answers wait in their sockets while PostgreSQL is behind */
+    if (p->http)
+        fr_http_limit_bodies(p->http, PROC_ANSWERED_PER_CONN * (int)c->db_conns);
     p->store = (struct proc_store_cfg){c->common.source, c->lease_ms, c->dedupe_ms,
                                        c->refresh_min_ms, c->refresh_max_ms, c->inc_rate,
                                        c->dec_rate, (int)c->max_attempts};

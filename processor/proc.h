@@ -57,6 +57,7 @@ struct proc {
     struct fr_admin *admin;
     int in_flight;   /* batches between claim and acknowledgement */
     int writing;     /* of which fetched, holding their write's parameters */
+    int answered;    /* of which answered (from the answer to the acknowledgement) */
     int syncing;     /* a /token request is in flight */
     int sync_failures;
     int stopping;    /* no new work: draining */
@@ -89,8 +90,14 @@ struct proc_item {
 
 enum { ITEM_PENDING = 0, ITEM_DONE, ITEM_RETRY };
 
+/* Answered batches (parsed, waiting for a seller or a write) a DB connection may have
+ * before the engine holds further /product answers in their sockets: memory stays flat
+ * whatever FRESHET_CONCURRENCY, and the transfers stay in flight. */
+#define PROC_ANSWERED_PER_CONN 8
+
 struct proc_batch {
     struct proc *p;
+    int answered;            /* counted in proc.answered */
     char key[200];
     struct proc_item *items; /* unique valid ids */
     size_t n;

@@ -848,3 +848,77 @@ Test(http, throughput_ten_thousand_small_gets)
     cr_assert(rss_end - rss_warm < 8 * 1024, "rss grew %ld KiB", rss_end - rss_warm);
 #endif
 }
+
+/* ---- holding bodies back ------------------------------------------------------------ */
+
+static int max_bodies_seen;
+
+static void sample_bodies(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (fr_http_bodies(http) > max_bodies_seen)
+        max_bodies_seen = fr_http_bodies(http);
+}
+
+Test(http, at_most_n_bodies_received_at_once)
+{
+    struct fr_http_request req = {.holdable = 1};
+    struct result r[8];
+    char u[128];
+    struct timeval tick = {0, 500};
+    struct event *sampler;
+
+    new_engine(16);
+    fr_http_limit_bodies(http, 2);
+    sampler = event_new(base, -1, EV_PERSIST, sample_bodies, NULL);
+    event_add(sampler, &tick);
+    url(u, sizeof(u), http_port, "/big"); /* 2 MB each: many reads, many loop turns */
+    req.url = u;
+    memset(r, 0, sizeof(r));
+    max_bodies_seen = 0;
+    for (int i = 0; i < 8; i++)
+        start(&req, on_done, &r[i]);
+    run_loop();
+    event_free(sampler);
+    for (int i = 0; i < 8; i++) {
+        cr_assert_eq(r[i].err, 0, "request %d: %s", i, r[i].errmsg);
+        cr_assert_eq(r[i].body_len, 2 * MB, "request %d got %zu bytes", i, r[i].body_len);
+        result_free(&r[i]);
+    }
+    cr_assert(max_bodies_seen >= 1 && max_bodies_seen <= 2, "%d bodies at once",
+              max_bodies_seen);
+    cr_assert_eq(fr_http_bodies(http), 0);
+}
+
+Test(http, held_bodies_wait_and_others_go_on)
+{
+    struct fr_http_request held = {.holdable = 1}, plain = {0};
+    struct result r[5];
+    char u[128];
+    struct timeval wait = {0, 400000};
+
+    new_engine(8);
+    url(u, sizeof(u), http_port, "/json");
+    held.url = plain.url = u;
+    memset(r, 0, sizeof(r));
+    fr_http_hold(http, 1);
+    for (int i = 0; i < 4; i++)
+        start(&held, on_done, &r[i]);
+    start(&plain, on_done, &r[4]);
+    event_base_once(base, -1, EV_TIMEOUT, stop_loop, NULL, &wait);
+    event_base_dispatch(base);
+    cr_assert_eq(r[4].calls, 1, "the request that may not wait did not complete");
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(r[i].calls, 0, "held request %d completed while held", i);
+    cr_assert_eq(fr_http_in_flight(http), 4);
+    fr_http_hold(http, 0);
+    run_loop();
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(r[i].calls, 1);
+        cr_assert_eq(r[i].err, 0, "%s", r[i].errmsg);
+        cr_assert_str_eq(r[i].body, "{\"ok\":true,\"items\":[1,2,3]}");
+        result_free(&r[i]);
+    }
+}
