@@ -93,7 +93,7 @@ enum { ITEM_PENDING = 0, ITEM_DONE, ITEM_RETRY };
 /* Answered batches (parsed, waiting for a seller or a write) a DB connection may have
  * before the engine holds further /product answers in their sockets: memory stays flat
  * whatever FRESHET_CONCURRENCY, and the transfers stay in flight. */
-#define PROC_ANSWERED_PER_CONN 8
+#define PROC_ANSWERED_PER_CONN 4
 
 struct proc_batch {
     struct proc *p;

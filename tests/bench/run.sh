@@ -17,7 +17,8 @@
 # this script started (also on Ctrl-C).  Progress goes to stderr, the report to stdout.
 # Exit status: 0 when everything ran (no pass/fail on speed), 1 when something did not
 # work (a worker died, the catalog was not active in time, a ceiling failed), 2 usage.
-# Environment: BENCH_LATENCIES ("0 100"), BENCH_TIMEOUT (seconds a fleet run may take,
+# Environment: BENCH_LATENCIES ("0 100 100x256": fake latencies in ms, MSxN also sets
+# FRESHET_CONCURRENCY=N), BENCH_TIMEOUT (seconds a fleet run may take,
 # default 300 + N/50), BENCH_REFRESH_ROWS (1000000), BENCH_KEEP (a dir that receives the
 # logs, the 1-s CPU samples and the progress timelines before the service dir goes),
 # BENCH_EXPLAIN_MS (log the plans of fleet statements slower than this, with auto_explain,
@@ -31,9 +32,14 @@ BUILD=$(cd "$2" 2>/dev/null && pwd) || usage
 N=${3:-50000}
 case $N in '' | *[!0-9]*) echo "run.sh: N must be a number (got '$N')" >&2; exit 2 ;; esac
 [ "$N" -ge 1000 ] || { echo "run.sh: N must be at least 1000" >&2; exit 2; }
-LATENCIES=${BENCH_LATENCIES:-0 100}
+LATENCIES=${BENCH_LATENCIES:-0 100 100x256}
 for l in $LATENCIES; do
-    case $l in *[!0-9]*) echo "run.sh: BENCH_LATENCIES must be numbers of ms (got '$l')" >&2; exit 2 ;; esac
+    case $l in
+    "" | x* | *x | *x*x* | *[!0-9x]*)
+        echo "run.sh: BENCH_LATENCIES takes ms or MSxTRANSFERS, e.g. '0 100 100x256' (got '$l')" >&2
+        exit 2
+        ;;
+    esac
 done
 TIMEOUT=${BENCH_TIMEOUT:-$((300 + N / 50))}
 REFRESH_ROWS=${BENCH_REFRESH_ROWS:-1000000}
@@ -202,7 +208,7 @@ fake_requests() {
 }
 
 fleet_run() {
-    local lat=$1 url port t0 deadline active pending failed total p name st hist plen admin
+    local lat=$1 url port t0 deadline active failed total p name st hist plen admin
     local -A pid
     say "fleet, fake latency ${lat} ms: $N products from empty until all are active"
     url=$(bash "$SERVICES" createdb "$SVC" "fleet_$lat") || die "createdb fleet_$lat"
@@ -218,7 +224,7 @@ fleet_run() {
     rcli flushall >/dev/null || die "redis flushall"
     rm -f "$SVC/fake.port"
     start "fake-$lat" "$BIN/freshet-fake-keepa" --listen 127.0.0.1:0 --port-file "$SVC/fake.port" \
-        --products "$N" --key bench:100000000 --latency-ms "$lat"
+        --products "$N" --key bench:100000000 --latency-ms "${lat%x*}"
     pid[fake]=$LAST
     for ((p = 0; p < 100; p++)); do [ -s "$SVC/fake.port" ] && break; sleep 0.05; done
     port=$(cat "$SVC/fake.port" 2>/dev/null) || die "the fake Keepa did not start"
@@ -231,7 +237,10 @@ fleet_run() {
     redis0=$(ticks "$redis_pid")
     t0=$(now)
     admin=$("$BUILD/tests/harness/freeport" 2>/dev/null) || admin=$((20000 + RANDOM % 30000))
-    start "processor-$lat" env FRESHET_ADMIN_ADDR="127.0.0.1:$admin" "$BIN/freshet-processor"
+    # "100x256": 100 ms of latency, 256 transfers in flight (FRESHET_CONCURRENCY).
+    start "processor-$lat" env FRESHET_ADMIN_ADDR="127.0.0.1:$admin" \
+        FRESHET_CONCURRENCY="$([ "${lat#*x}" != "$lat" ] && echo "${lat#*x}" || echo 64)" \
+        "$BIN/freshet-processor"
     pid[processor]=$LAST
     start "refresher-$lat" "$BIN/freshet-refresher"
     pid[refresher]=$LAST
@@ -298,6 +307,7 @@ fleet_run() {
     R[$lat:history]=$hist
     R[$lat:payload]=$plen
     R[$lat:rate]=$(calc %.0f "$N / ${R[$lat:elapsed]}")
+    R[$lat:rss_sum]=$(calc %.1f "${R[$lat:rss_scout]} + ${R[$lat:rss_processor]} + ${R[$lat:rss_refresher]}")
     R[$lat:fleet_cpu]=$(calc %.2f \
         "(${R[$lat:cpu_scout]} + ${R[$lat:cpu_processor]} + ${R[$lat:cpu_refresher]}) / $HZ / $N * 10000")
     for name in scout processor refresher; do
@@ -508,7 +518,9 @@ cpu_cell() { awk -v n="$2" '$1 == n { printf "%s%% (peak %s%%)", $2, $3 }' "$SVC
 
 report() {
     local l name heads=() c=() lower lower_name
-    for l in $LATENCIES; do heads+=("fake ${l} ms"); done
+    for l in $LATENCIES; do
+        if [ "${l#*x}" != "$l" ]; then heads+=("${l%x*} ms, ${l#*x} xfers"); else heads+=("fake ${l} ms"); fi
+    done
     echo
     echo "=== freshet bench: $N products, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $NCPU CPUs,"
     echo "    $(psql --version | awk '{print "PostgreSQL " $3}') (fsync on), $(redis-server --version | awk '{print "Redis " $3}' | tr -d v=),"
@@ -522,7 +534,8 @@ report() {
     row "upstream requests: product / deal / seller" "${c[@]}"
     mapfile -t c < <(each '%s' tokens); row "upstream tokens spent" "${c[@]}"
     mapfile -t c < <(each '%s / %s / %s' rss_scout rss_processor rss_refresher)
-    row "peak RSS MB: scout / processor / refresher" "${c[@]}"
+    row "peak RSS MiB: scout / processor / refresher" "${c[@]}"
+    mapfile -t c < <(each '%s' rss_sum); row "  summed (libraries counted in each)" "${c[@]}"
     mapfile -t c < <(each '%s / %s s' p50 p99); row "discovery-to-active p50 / p99" "${c[@]}"
     mapfile -t c < <(each '%s' fleet_cpu); row "fleet CPU s per 10k items (user+sys)" "${c[@]}"
     mapfile -t c < <(each '%s / %s / %s' cpu10k_scout cpu10k_processor cpu10k_refresher)
@@ -576,6 +589,10 @@ report() {
     if [ -n "${R[0:rate]:-}" ]; then
         printf '  freshet at 0 ms: %s items/s = %s%% of the lower ceiling (%s, %s items/s)\n' \
             "${R[0:rate]}" "$(calc %.1f "${R[0:rate]} * 100 / $lower")" "$lower_name" "$lower"
+    fi
+    if [ -n "${R[0:rate]:-}" ] && [ -n "${R[100:rate]:-}" ]; then
+        printf '  freshet at 100 ms: %s items/s = %s%% of its 0-ms rate\n' "${R[100:rate]}" \
+            "$(calc %.1f "${R[100:rate]} * 100 / ${R[0:rate]}")"
     fi
     [ "$(write_sql_of processor/store.c)" = "$(write_sql_of tests/bench/upsert_ceiling.c)" ] ||
         echo "  NOTE: processor/store.c's write_sql differs from the copy in upsert_ceiling.c: update the copy"
