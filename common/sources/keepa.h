@@ -124,7 +124,9 @@ struct fr_keepa_product {
  * Parses a /product response body. On success *out is a new array of *n products (free
  * with fr_keepa_products_free) and env (may be NULL) holds the envelope. A whole-body
  * problem (not JSON, not an object, no or empty "products" array) is FR_ERR_DATA with
- * *out NULL and *n 0; env is still filled when the body was a JSON object.
+ * *out NULL and *n 0; env is still filled when the body was a JSON object. Members of a
+ * product the normalizer never reads are cut before parsing and so not checked: a bad
+ * number or invalid UTF-8 there no longer makes the whole body invalid.
  */
 int fr_keepa_parse_products(const char *body, size_t len, struct fr_keepa_envelope *env,
                             struct fr_keepa_product **out, size_t *n, struct fr_error *err);

@@ -207,6 +207,33 @@ static int missing(const char *what, const struct fr_keepa_envelope *env, struct
     return fr_error_set(err, FR_ERR_DATA, "%s", what);
 }
 
+/* What fr_keepa_product_normalize() reads of a product (keepa_product.c), and no more:
+ * stats' other averages, offers, descriptions and the like are most of a /product body.
+ * Members it only checks for type are kept too, or a BAD product would turn OK. Arrays
+ * are cut only where it reads fixed indexes: stats.current[AMAZON..BUY_BOX],
+ * stats.avg90[AMAZON or NEW], images[0].l/.m. Keep in step with keepa_product.c; the test
+ * keepa_product/pruned_parse_matches_full_parse compares with a whole-body parse. */
+static const char *const product_members[] = {
+    "asin", "productType", "domainId",                       /* read_identity */
+    "title", "brand", "manufacturer",                        /* put_text */
+    "monthlySold", "parentAsin",                             /* read_misc */
+    "categories", "rootCategory", "imagesCSV", "images",     /* read_categories, read_image */
+    "lastUpdate", "lastPriceChange", "trackingSince",        /* read_times */
+    "csv", "stats", "salesRanks", "buyBoxSellerIdHistory"};  /* read_csv, read_rank, read_buybox */
+static const char *const product_stats_members[] = {"current", "avg90", "buyBoxPrice",
+                                                    "buyBoxShipping", "buyBoxSellerId"};
+static const char *const product_image_members[] = {"l", "m"};
+static const struct fr_jsonprune_rule product_prune[] = {
+    {"products[]", product_members, sizeof(product_members) / sizeof(product_members[0]), 0},
+    {"products[].stats", product_stats_members,
+     sizeof(product_stats_members) / sizeof(product_stats_members[0]), 0},
+    {"products[].stats.current", NULL, 0, FR_KEEPA_CSV_BUY_BOX + 1},
+    {"products[].stats.avg90", NULL, 0, FR_KEEPA_CSV_NEW + 1},
+    {"products[].images", NULL, 0, 1},
+    {"products[].images[]", product_image_members,
+     sizeof(product_image_members) / sizeof(product_image_members[0]), 0},
+};
+
 int fr_keepa_parse_products(const char *body, size_t len, struct fr_keepa_envelope *env,
                             struct fr_keepa_product **out, size_t *n, struct fr_error *err)
 {
@@ -218,7 +245,8 @@ int fr_keepa_parse_products(const char *body, size_t len, struct fr_keepa_envelo
     *n = 0;
     if (env == NULL)
         env = &local;
-    rc = load_body(body, len, "product", NULL, 0, env, &root, err);
+    rc = load_body(body, len, "product", product_prune,
+                   sizeof(product_prune) / sizeof(product_prune[0]), env, &root, err);
     if (rc != 0)
         return rc;
     arr = json_object_get(root, "products");

@@ -612,6 +612,238 @@ Test(keepa_product, truncated_golden_file)
     free(body);
 }
 
+/* body with the first from replaced by to; from must occur */
+static char *replaced(const char *body, const char *from, const char *to, size_t *len)
+{
+    const char *at = strstr(body, from);
+    struct fr_buf b;
+
+    cr_assert_not_null(at, "'%s' not in the body", from);
+    fr_buf_init(&b, 0);
+    fr_buf_append(&b, body, (size_t)(at - body));
+    fr_buf_puts(&b, to);
+    fr_buf_puts(&b, at + strlen(from));
+    return fr_buf_detach(&b, len);
+}
+
+/* The error a whole-body parse reports, as the parser of what ("deal", "product") words it. */
+static char *full_parse_error(const char *what, const char *body, size_t len)
+{
+    json_error_t je;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+
+    cr_assert_null(j, "the whole body parses");
+    return fr_xasprintf("error: %s response is not valid json: line %d column %d: %s", what,
+                        je.line, je.column, je.text);
+}
+
+struct edit {
+    const char *from, *to;
+};
+
+/* text() of the file at path, cut short at many places and edited by each of edits, says
+ * what a whole-body parse would: pruning must not change a single error message. */
+static void check_errors_as_whole(char *(*text)(const char *, size_t), const char *what,
+                                  const char *path, const struct edit *edits, size_t nedits)
+{
+    size_t len;
+    char *body = slurp(path, &len);
+
+    for (size_t cut = 0; cut < len; cut += 97) {
+        char *got = text(body, cut), *want;
+
+        want = cut == 0 ? fr_xasprintf("error: %s response is empty", what)
+                        : full_parse_error(what, body, cut);
+        cr_assert_str_eq(got, want, "%s cut at %zu", path, cut);
+        free(want);
+        free(got);
+    }
+    for (size_t i = 0; i < nedits; i++) {
+        size_t elen;
+        char *edited = replaced(body, edits[i].from, edits[i].to, &elen);
+        char *got = text(edited, elen), *want = full_parse_error(what, edited, elen);
+
+        cr_assert_str_eq(got, want, "%s edit %zu", path, i);
+        free(got);
+        free(want);
+        free(edited);
+    }
+    free(body);
+}
+
+/* Pruned members never reach jansson: a number out of its range there, which made the
+ * whole body invalid before, is now ignored with the member (from -> to in path). */
+static void check_cut_member_ignored(char *(*text)(const char *, size_t), const char *path,
+                                     const char *from, const char *to)
+{
+    size_t len, elen;
+    char *body = slurp(path, &len);
+    char *edited = replaced(body, from, to, &elen);
+    char *a = text(body, len), *z = text(edited, elen);
+
+    cr_assert_str_eq(a, z);
+    free(a);
+    free(z);
+    free(edited);
+    free(body);
+}
+
+/* Every field of env, as text for comparing parses. */
+static void put_envelope(struct fr_buf *b, const struct fr_keepa_envelope *env)
+{
+    fr_buf_printf(b, "env %lld %lld %lld %lld %lld %lld %.17g %d '%s' '%s'",
+                  (long long)env->timestamp, (long long)env->tokens_left,
+                  (long long)env->refill_in, (long long)env->refill_rate,
+                  (long long)env->tokens_consumed, (long long)env->processing_ms,
+                  env->token_flow_reduction, env->has_tokens, env->error_type,
+                  env->error_message);
+}
+
+/* What fr_keepa_parse_products makes of a body, as text: the envelope, then every field
+ * of each product with its payload as compact JSON with sorted keys, or the error. */
+static char *products_text(const char *body, size_t len)
+{
+    struct fr_keepa_envelope env;
+    struct fr_keepa_product *p;
+    struct fr_error err = {0};
+    size_t n;
+    struct fr_buf b;
+
+    fr_buf_init(&b, 0);
+    if (fr_keepa_parse_products(body, len, &env, &p, &n, &err) != 0) {
+        fr_buf_printf(&b, "error: %s", err.msg);
+        return fr_buf_detach(&b, NULL);
+    }
+    put_envelope(&b, &env);
+    fr_buf_printf(&b, " n=%zu\n", n);
+    for (size_t i = 0; i < n; i++) {
+        char *j = p[i].payload ? json_dumps(p[i].payload, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+        fr_buf_printf(&b, "'%s' %d '%s' '%s' %lld %d %d %d '%s' %lld %s\n", p[i].asin,
+                      (int)p[i].status, p[i].reason, p[i].content_hash,
+                      (long long)p[i].observed_at_ms, p[i].price_amazon, p[i].price_new,
+                      p[i].sales_rank, p[i].buybox_seller_id, (long long)p[i].seed_interval_s,
+                      j ? j : "-");
+        free(j);
+    }
+    fr_keepa_products_free(p, n);
+    return fr_buf_detach(&b, NULL);
+}
+
+/* body (an object with members) with a member nested deeper than the pruner goes put
+ * first: the pruner gives up on it and the whole body is parsed, as before pruning. */
+static char *unprunable(const char *body, size_t *len)
+{
+    struct fr_buf b;
+
+    cr_assert_not_null(strchr(body, '{'));
+    fr_buf_init(&b, 0);
+    fr_buf_puts(&b, "{\"pad\":");
+    for (size_t k = 0; k < 100; k++)
+        fr_buf_putc(&b, '[');
+    for (size_t k = 0; k < 100; k++)
+        fr_buf_putc(&b, ']');
+    fr_buf_puts(&b, ",");
+    fr_buf_puts(&b, strchr(body, '{') + 1);
+    return fr_buf_detach(&b, len);
+}
+
+Test(keepa_product, pruned_parse_matches_full_parse)
+{
+    /* Entries around what the pruner cuts: members, stats members and array elements kept
+     * or cut, in the shapes the normalizer accepts and in those it calls BAD. */
+    static const char edges[] =
+        "{\"refillRate\":20,\"products\":["
+        "{\"asin\":\"B000000001\",\"images\":[{\"x\":[1,{}],\"m\":\"b.jpg\",\"l\":\"a.jpg\"},"
+        "{\"l\":\"c.jpg\"}],\"description\":\"long\",\"offers\":[{\"a\":[1,2]}],"
+        "\"variations\":null,\"fbaFees\":{\"x\":1}},"
+        "{\"asin\":\"B000000002\",\"images\":[{\"l\":5,\"m\":\"b.jpg\"}]},"
+        "{\"asin\":\"B000000003\",\"images\":{\"l\":\"a.jpg\"}},"
+        "{\"asin\":\"B000000004\",\"images\":[5,{\"l\":\"a.jpg\"}]},"
+        "{\"asin\":\"B000000005\",\"images\":\"a.jpg\",\"imagesCSV\":null},"
+        "{\"asin\":\"B000000006\",\"stats\":{\"current\":[100,200]}},"
+        "{\"asin\":\"B000000007\",\"stats\":{\"current\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"
+        "16,45,17,1999,\"x\",[],{}],\"avg90\":[3000,2500,\"x\"],\"avg\":[\"y\"],"
+        "\"buyBoxIsFBA\":true,\"buyBoxSellerId\":\"ATVPDKIKX0DER\"}},"
+        "{\"asin\":\"B000000008\",\"stats\":{\"current\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"
+        "16,45,17,\"x\"]}},"
+        "{\"asin\":\"B000000009\",\"csv\":[[8000000,1000,8000100,900]],"
+        "\"stats\":{\"avg90\":[\"x\",1]}},"
+        "{\"asin\":\"B00000000A\",\"stats\":{\"avg90\":{\"0\":1},\"current\":[-2,-1]}},"
+        "{\"asin\":\"B00000000B\",\"stats\":[]},"
+        "{\"asin\":\"B00000000C\",\"stats\":\"x\",\"avg90\":[1]},"
+        "{\"asin\":\"B00000000D\",\"stats\":{\"buyBoxPrice\":500,\"buyBoxShipping\":99,"
+        "\"buyBoxSellerId\":null},\"buyBoxSellerIdHistory\":[\"8000000\",\"A1B2C3\"]},"
+        "{\"asin\":\"B00000000E\",\"rootCategory\":5,\"salesRanks\":{\"5\":[8000000,7,8000100,"
+        "9],\"6\":\"x\"},\"categoryTree\":[{\"catId\":5}]},"
+        "{\"asin\":\"B00000000F\",\"productType\":4,\"title\":5},"
+        "{\"asin\":\"B00000000G\",\"parentAsin\":\"B00000000H\",\"monthlySold\":300,"
+        "\"eanList\":[\"1\"],\"brand\":\"\\u00e9\",\"manufacturer\":null},"
+        "{\"asin\":\"B00000000H\",\"monthlySold\":\"300\"},"
+        "{\"asin\":\"B00000000I\",\"stats\":{\"current\":{\"0\":1},\"avg90\":null}},"
+        "{\"asin\":\"B00000000J\",\"csv\":[[8000000,1000],null,null,[8000000,50]],"
+        "\"lastUpdate\":8000200,\"lastPriceChange\":8000000,\"trackingSince\":7999000,"
+        "\"listedSince\":1,\"domainId\":1,\"categories\":[1,2]},"
+        "{\"\\u0061sin\":\"B00000000K\"},"
+        "5,[],null,\"B00000000L\"]}";
+    const char *files[] = {DATA "product_3.json", DATA "product_fake_sample.json"};
+    char *bodies[2 * sizeof(files) / sizeof(files[0]) + 1];
+    size_t nb = 0;
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        size_t len;
+        json_t *tree;
+
+        bodies[nb] = slurp(files[i], &len);
+        tree = json_loadb(bodies[nb], len, 0, NULL);
+        cr_assert_not_null(tree, "%s", files[i]);
+        bodies[nb + 1] = json_dumps(tree, JSON_INDENT(1)); /* other spacing */
+        json_decref(tree);
+        nb += 2;
+    }
+    bodies[nb++] = fr_xstrdup(edges);
+    for (size_t i = 0; i < nb; i++) {
+        size_t plen;
+        char *padded = unprunable(bodies[i], &plen);
+        char *a = products_text(bodies[i], strlen(bodies[i])), *z = products_text(padded, plen);
+
+        cr_assert_str_eq(a, z, "body %zu pruned:\n%s\nwhole:\n%s", i, a, z);
+        cr_assert(strncmp(a, "env ", 4) == 0, "%s", a);
+        if (i == 2) { /* the fake's 8 products are all usable */
+            size_t ok = 0;
+            for (const char *q = a; (q = strstr(q, "' 0 '' '")) != NULL; q++)
+                ok++;
+            cr_assert_eq(ok, 8, "%s", a);
+        }
+        free(a);
+        free(z);
+        free(padded);
+        free(bodies[i]);
+    }
+}
+
+Test(keepa_product, errors_read_as_from_the_whole_body)
+{
+    static const struct edit edits[] = {
+        {"\"title\":\"Philips", "\"title\":\"\xc3\x28"},           /* kept member */
+        {"\"asin\":\"B0000000CK\",", "\"asin\":\"B0000000CK\",\"asin\":\"x\","},
+        {"\"rootCategory\":7141123011", "\"rootCategory\":71x"},  /* the pruner refuses */
+        {"\"listedSince\":8186763", "\"listedSince\":[8186763}"}, /* unbalanced, cut */
+        {"\"refillRate\":", "\"refillRate\":2e99999,\"x\":"},      /* outside the paths */
+        {"\"current\":[", "\"current\":[1e99999,"},                /* a kept element */
+    };
+
+    check_errors_as_whole(products_text, "product", DATA "product_3.json", NULL, 0);
+    check_errors_as_whole(products_text, "product", DATA "product_fake_sample.json", edits,
+                          sizeof(edits) / sizeof(edits[0]));
+}
+
+Test(keepa_product, cut_members_are_not_validated)
+{
+    /* before pruning such a number in one product sank the whole batch of 100 */
+    check_cut_member_ignored(products_text, DATA "product_fake_sample.json",
+                             "\"listedSince\":8186763", "\"listedSince\":99999999999999999999");
+}
+
 /* ---- /deal ---------------------------------------------------------------------- */
 
 Test(keepa_deal, golden_page)
@@ -707,11 +939,8 @@ static char *deals_text(const char *body, size_t len)
         fr_buf_printf(&b, "error: %s", err.msg);
         return fr_buf_detach(&b, NULL);
     }
-    fr_buf_printf(&b, "env %lld %lld %lld %lld %lld %lld %.17g %d '%s' '%s' n=%zu skipped=%zu\n",
-                  (long long)env.timestamp, (long long)env.tokens_left, (long long)env.refill_in,
-                  (long long)env.refill_rate, (long long)env.tokens_consumed,
-                  (long long)env.processing_ms, env.token_flow_reduction, env.has_tokens,
-                  env.error_type, env.error_message, n, skipped);
+    put_envelope(&b, &env);
+    fr_buf_printf(&b, " n=%zu skipped=%zu\n", n, skipped);
     for (size_t i = 0; i < n; i++) {
         char *j = json_dumps(d[i].deal, JSON_COMPACT);
         fr_buf_printf(&b, "%s %s\n", d[i].asin, j);
@@ -719,31 +948,6 @@ static char *deals_text(const char *body, size_t len)
     }
     fr_keepa_deals_free(d, n);
     return fr_buf_detach(&b, NULL);
-}
-
-/* body with the first from replaced by to; from must occur */
-static char *replaced(const char *body, const char *from, const char *to, size_t *len)
-{
-    const char *at = strstr(body, from);
-    struct fr_buf b;
-
-    cr_assert_not_null(at, "'%s' not in the body", from);
-    fr_buf_init(&b, 0);
-    fr_buf_append(&b, body, (size_t)(at - body));
-    fr_buf_puts(&b, to);
-    fr_buf_puts(&b, at + strlen(from));
-    return fr_buf_detach(&b, len);
-}
-
-/* The error a whole-body parse reports, as fr_keepa_parse_deals words it. */
-static char *full_parse_error(const char *body, size_t len)
-{
-    json_error_t je;
-    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-
-    cr_assert_null(j, "the whole body parses");
-    return fr_xasprintf("error: deal response is not valid json: line %d column %d: %s", je.line,
-                        je.column, je.text);
 }
 
 Test(keepa_deal, golden_page_exact)
@@ -776,32 +980,17 @@ Test(keepa_deal, golden_page_exact)
 
 Test(keepa_deal, pruned_parse_matches_full_parse)
 {
-    static const char pad_member[] = "\"pad\":";
-    size_t len, depth = 100;
+    size_t len;
     char *pretty = slurp(DATA "deal_page.json", &len);
     json_t *tree = json_loadb(pretty, len, 0, NULL);
     char *compact = json_dumps(tree, JSON_COMPACT);
     const char *bodies[] = {pretty, compact};
 
-    /* A member nested deeper than the pruner goes makes it give up, and the whole body is
-     * parsed as before pruning existed: both ways must give the same deals. */
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-        struct fr_buf b;
-        char *padded, *a, *z;
         size_t plen;
+        char *padded = unprunable(bodies[i], &plen);
+        char *a = deals_text(bodies[i], strlen(bodies[i])), *z = deals_text(padded, plen);
 
-        fr_buf_init(&b, 0);
-        fr_buf_puts(&b, "{");
-        fr_buf_puts(&b, pad_member);
-        for (size_t k = 0; k < depth; k++)
-            fr_buf_putc(&b, '[');
-        for (size_t k = 0; k < depth; k++)
-            fr_buf_putc(&b, ']');
-        fr_buf_puts(&b, ",");
-        fr_buf_puts(&b, strchr(bodies[i], '{') + 1);
-        padded = fr_buf_detach(&b, &plen);
-        a = deals_text(bodies[i], strlen(bodies[i]));
-        z = deals_text(padded, plen);
         cr_assert_str_eq(a, z, "body %zu pruned:\n%s\nwhole:\n%s", i, a, z);
         cr_assert(strncmp(a, "env ", 4) == 0, "%s", a);
         free(a);
@@ -815,58 +1004,22 @@ Test(keepa_deal, pruned_parse_matches_full_parse)
 
 Test(keepa_deal, errors_read_as_from_the_whole_body)
 {
-    static const struct {
-        const char *from, *to;
-    } edits[] = {
-        {"\"title\": \"Wireless Mouse, 2.4 GHz\"", "\"title\": \"\xc3\x28\""}, /* kept member */
+    static const struct edit edits[] = {
+        {"\"title\": \"Wireless Mouse, 2.4 GHz\"", "\"title\": \"\xc3\x28\""}, /* kept */
         {"\"asin\": \"B0DEAL0001\",", "\"asin\": \"B0DEAL0001\", \"asin\": \"x\","},
         {"\"rootCat\": 172282", "\"rootCat\": 17x"},       /* the pruner refuses it */
         {"\"lightningEnd\": 0", "\"lightningEnd\": [0}"},  /* unbalanced in a cut member */
         {"\"refillRate\": 20", "\"refillRate\": 2e99999"}, /* outside the path */
     };
-    size_t len;
-    char *body = slurp(DATA "deal_page.json", &len);
 
-    for (size_t cut = 0; cut < len; cut += 97) {
-        char *got = deals_text(body, cut), *want;
-
-        if (cut == 0) {
-            cr_assert_str_eq(got, "error: deal response is empty");
-        } else {
-            want = full_parse_error(body, cut);
-            cr_assert_str_eq(got, want, "cut at %zu", cut);
-            free(want);
-        }
-        free(got);
-    }
-    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
-        size_t elen;
-        char *edited = replaced(body, edits[i].from, edits[i].to, &elen);
-        char *got = deals_text(edited, elen), *want = full_parse_error(edited, elen);
-
-        cr_assert_str_eq(got, want, "edit %zu", i);
-        free(got);
-        free(want);
-        free(edited);
-    }
-    free(body);
+    check_errors_as_whole(deals_text, "deal", DATA "deal_page.json", edits,
+                          sizeof(edits) / sizeof(edits[0]));
 }
 
 Test(keepa_deal, cut_members_are_not_validated)
 {
-    /* Pruned members never reach jansson: a number out of its range there, which made the
-     * whole page invalid before, is now ignored with the member. */
-    size_t len, elen;
-    char *body = slurp(DATA "deal_page.json", &len);
-    char *edited =
-        replaced(body, "\"lightningEnd\": 0", "\"lightningEnd\": 99999999999999999999", &elen);
-    char *a = deals_text(body, len), *z = deals_text(edited, elen);
-
-    cr_assert_str_eq(a, z);
-    free(a);
-    free(z);
-    free(edited);
-    free(body);
+    check_cut_member_ignored(deals_text, DATA "deal_page.json", "\"lightningEnd\": 0",
+                             "\"lightningEnd\": 99999999999999999999");
 }
 
 Test(keepa_deal, image_codes)
