@@ -346,7 +346,7 @@ statements() {
           WHEN query LIKE 'WITH req AS%' THEN 'claim'
           WHEN query LIKE 'WITH input AS%\$4::jsonb[]%' THEN 'write'
           WHEN query LIKE '%WITH due AS%' OR query LIKE '%queued_at::text FROM items%'
-            OR query LIKE '%ORDER BY random()%' THEN 'refresher'
+            OR query LIKE '%TABLESAMPLE SYSTEM%' THEN 'refresher'
           WHEN query LIKE '%bench poll%' THEN 'bench'
           ELSE 'other' END AS k, calls, total_exec_time, max_exec_time
         FROM pg_stat_statements
@@ -395,7 +395,9 @@ UPDATE items i SET status = 'pending_processing', queued_at = now() FROM due
 WHERE i.source = due.source AND i.id = due.id RETURNING i.id, i.priority"
 
 STALE_SQL="SELECT extract(epoch FROM now() - last_updated)::float8 FROM items
-  WHERE source = 'keepa' AND status = 'active' ORDER BY random() LIMIT 10000"
+  TABLESAMPLE SYSTEM ((SELECT least(100, greatest(0.01, 1e6 /
+    greatest(reltuples, 1))) FROM pg_class WHERE oid = 'items'::regclass))
+  WHERE source = 'keepa' AND status = 'active' LIMIT 10000"
 
 # Sums the durations PostgreSQL logged after byte $1 of its log, by statement kind.
 statement_ms() {
@@ -404,7 +406,7 @@ statement_ms() {
             match($0, /duration: [0-9.]+/); ms = substr($0, RSTART + 10, RLENGTH - 10)
             k = "other"
             if ($0 ~ /WITH due AS/) k = "due"
-            else if ($0 ~ /ORDER BY random\(\)/) k = "staleness"
+            else if ($0 ~ /TABLESAMPLE SYSTEM/) k = "staleness"
             else if ($0 ~ /queued_at::text FROM items/) k = "recover"
             else if ($0 ~ /freshet_ensure_history_partitions|DO \$\$|worker_runs/) k = "upkeep"
             s[k] += ms
