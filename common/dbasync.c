@@ -315,6 +315,11 @@ static void start(struct conn *c)
     }
     /* Large parameters may not fit the socket buffer at once: wait to write the rest. */
     watch(c, f == 1);
+    /* A flush that finds the socket full reads what the server sent meanwhile (libpq
+     * does, to avoid a deadlock): results may now wait in libpq's buffer with nothing
+     * left to make the socket readable. Look at them from the loop. */
+    if (c->sent > 0 && !PQisBusy(c->pg))
+        event_active(c->ev, EV_READ, 0);
 }
 
 struct fr_dbq *fr_dbq_new(struct event_base *base, const char *url, const char *app,
