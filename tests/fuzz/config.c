@@ -92,7 +92,10 @@ static int collides_with_syntax(const PQconninfoOption *opts, const char *text)
 /* DATABASE_URL is logged through fr_url_redact: whatever password libpq would read from
  * the string must be gone. Judged only when the password occurs once in the string (so
  * it cannot show by chance elsewhere), holds no '*' (which redaction inserts) and cannot
- * appear inside the keyword names of a rebuilt connection string ("ser" in "user="). */
+ * appear inside the keyword names of a rebuilt connection string ("ser" in "user="), and
+ * when the string has no percent-escape: libpq decodes "%ca" in a URI, so the password it
+ * reads is not the text written there, and the one occurrence found may be in the user
+ * name instead (a fuzzer-found input: user "\xca\xff...?ss", password "%ca\xff...?ss"). */
 static void pg_conninfo(const char *s)
 {
     PQconninfoOption *opts = PQconninfoParse(s, NULL);
@@ -104,8 +107,8 @@ static void pg_conninfo(const char *s)
     for (const PQconninfoOption *o = opts; o->keyword != NULL; o++)
         if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0')
             pw = o->val;
-    if (pw != NULL && strchr(pw, '*') == NULL && strlen(s) < 1024 && occurrences(s, pw) == 1 &&
-        !collides_with_syntax(opts, pw)) {
+    if (pw != NULL && strchr(pw, '*') == NULL && strchr(s, '%') == NULL && strlen(s) < 1024 &&
+        occurrences(s, pw) == 1 && !collides_with_syntax(opts, pw)) {
         fr_url_redact(s, red, sizeof(red));
         if (strstr(red, pw) != NULL)
             broken(s, "redacted connection string shows the password libpq reads");
