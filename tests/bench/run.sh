@@ -167,17 +167,22 @@ cpu_summary() {
     shift
     awk -v hz="$HZ" -v names="$*" '
         BEGIN { k = split(names, nm, " ") }
-        { for (i = 1; i <= NF; i++) v[NR, i] = $i; rows = NR }
+        # The sampler may be stopped in the middle of a line: only whole ones count.
+        NR == 1 { nf = NF }
+        NF == nf { rows++; for (i = 1; i <= NF; i++) v[rows, i] = $i }
         END {
             if (rows < 2) exit
             dt = v[rows, 1] - v[1, 1]
             for (c = 1; c <= k; c++) {
-                peak = 0
+                peak = 0; sum = 0
                 for (r = 2; r <= rows; r++) {
                     d = v[r, 1] - v[r - 1, 1]
-                    if (d > 0 && (p = (v[r, c + 1] - v[r - 1, c + 1]) / hz / d * 100) > peak) peak = p
+                    # A sum over processes can dip when one exits between two reads
+                    # (reaped PostgreSQL backends): such an interval counts as 0.
+                    if ((x = v[r, c + 1] - v[r - 1, c + 1]) > 0) sum += x; else x = 0
+                    if (d > 0 && (p = x / hz / d * 100) > peak) peak = p
                 }
-                printf "%s %.0f %.0f\n", nm[c], (v[rows, c + 1] - v[1, c + 1]) / hz / dt * 100, peak
+                printf "%s %.0f %.0f\n", nm[c], sum / hz / dt * 100, peak
             }
             b = k + 2; w = k + 3; t = k + 4
             tot = v[rows, t] - v[1, t]
