@@ -22,7 +22,12 @@ t_cleanup() {
         for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null
     done
-    rm -rf "$T_DIR"
+    # A failed test keeps its workers' logs: they are all there is to read after a CI run.
+    if [ "${T_FAILED:-0}" -gt 0 ] && [ -d "$T_DIR" ]; then
+        echo "# logs kept in $T_DIR"
+    else
+        rm -rf "$T_DIR"
+    fi
 }
 trap t_cleanup EXIT
 
