@@ -230,7 +230,7 @@ void proc_pump_cb(evutil_socket_t fd, short what, void *arg)
 
         /* PostgreSQL is behind with the writes: fetching more now would only hold more
          * answers in memory waiting for it. The pump resumes as writes complete. */
-        if (p->writing >= 4 * p->cfg->db_conns)
+        if (p->writing >= PROC_ANSWERED_PER_CONN * p->cfg->db_conns)
             return;
 
         if (p->up.fatal && p->cfg->once) {
