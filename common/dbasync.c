@@ -338,10 +338,15 @@ struct fr_dbq *fr_dbq_new(struct event_base *base, const char *url, const char *
         c->q = q;
         c->retry = evtimer_new(base, on_retry, c);
         fr_backoff_init(&c->bo.b, 100, 5000, 0);
-        if (open_conn(c, err) != 0) {
+        if (c->retry == NULL) {
+            fr_error_set(err, FR_ERR_IO, "async postgresql pool: no timer event");
             fr_dbq_free(q);
             return NULL;
         }
+        /* The caller's blocking connect just succeeded with this URL, so a failure here is
+         * PostgreSQL restarting or full: retry like a broken connection, do not exit. */
+        if (open_conn(c, err) != 0)
+            broken(c, err->msg);
     }
     return q;
 }

@@ -23,7 +23,9 @@ struct fr_dbq;
 
 typedef void (*fr_dbq_fn)(PGresult *res, const struct fr_error *err, void *arg);
 
-/* Opens nconns connections now (blocking, at start-up); NULL with err on failure. */
+/* Opens nconns connections now (blocking, at start-up). One that cannot open is retried
+ * with backoff like a broken one: statements queued meanwhile fail or wait as documented
+ * above. NULL with err only when libevent cannot make a timer. */
 struct fr_dbq *fr_dbq_new(struct event_base *base, const char *url, const char *app,
                           int nconns, int64_t connect_timeout_ms, struct fr_error *err);
 /* Queues a statement on the least busy connection. Never calls cb from inside. */

@@ -122,7 +122,7 @@ int main(int argc, char **argv)
                            cfg.common.connect_timeout_ms, &err);
     if (s.http == NULL || s.dbq == NULL) {
         log_error("start-up failed: %s", err.msg);
-        return 1;
+        exit(1); /* what fr_app_connect opened is still reachable: no leak report */
     }
     fr_upstream_init(&s.up, s.http, &s.budget, &cfg.keepa, cfg.common.source);
     s.pass_ev = evtimer_new(s.base, on_pass, &s);

@@ -1,7 +1,8 @@
 /*
  * Integration tests: common/dbasync (pipelined, prepared statements on an event loop)
  * against a real PostgreSQL: order, isolation of a failing statement from the others in
- * the same pipeline, large parameters, borrowed parameters, and a server restart.
+ * the same pipeline, large parameters, borrowed parameters, a server restart, and a
+ * pool started while its database is unreachable.
  */
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -178,6 +179,58 @@ Test(dbasync, restart_fails_what_was_queued_then_reconnects)
     }
     cr_assert(after[0].ok, "no statement succeeded after the restart");
     cr_assert_str_eq(after[0].value, "v");
+    fr_dbq_free(q);
+    event_base_free(base);
+    free(url);
+}
+
+/* Runs one statement on the harness's own database (for renaming a test database). */
+static void admin_exec(const char *sql)
+{
+    PGconn *c = PQconnectdb(itest_database_url());
+    PGresult *r;
+
+    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+    r = PQexec(c, sql);
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* A daemon whose blocking connect worked may find PostgreSQL gone a moment later (a
+ * restart, a full server) when it opens its pool: the pool must start anyway and connect
+ * once the database is back, not end the daemon. */
+Test(dbasync, starts_while_unreachable_then_connects)
+{
+    static const char sql[] = "SELECT $1::text";
+    char *url = itest_new_database("dbq_late");
+    const char *name = strrchr(url, '/') + 1;
+    char away[160], back[160];
+    struct event_base *base = event_base_new();
+    struct fr_dbq *q;
+    struct result early[1] = {0}, after[1] = {0};
+    const char *p[1] = {"late"};
+
+    snprintf(away, sizeof(away), "ALTER DATABASE %s RENAME TO %s_away", name, name);
+    snprintf(back, sizeof(back), "ALTER DATABASE %s_away RENAME TO %s", name, name);
+    admin_exec(away);
+    q = open_pool(base, url, 2);
+    fr_dbq_query(q, sql, 1, p, on_done, &early[0]);
+    run_until(base, early, 1);
+    cr_assert(!early[0].ok, "a statement ran on a database that does not exist");
+    cr_assert_eq(early[0].code, FR_ERR_IO);
+    admin_exec(back);
+    for (int tries = 0; tries < 100; tries++) {
+        memset(after, 0, sizeof(after));
+        fr_dbq_query(q, sql, 1, p, on_done, &after[0]);
+        run_until(base, after, 1);
+        if (after[0].ok)
+            break;
+        struct timeval tv = {0, 100000};
+        select(0, NULL, NULL, NULL, &tv);
+    }
+    cr_assert(after[0].ok, "the pool never connected once the database was back");
+    cr_assert_str_eq(after[0].value, "late");
     fr_dbq_free(q);
     event_base_free(base);
     free(url);
