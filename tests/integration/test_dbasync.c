@@ -148,6 +148,21 @@ Test(dbasync, large_borrowed_parameters_arrive_whole)
     event_base_free(base);
 }
 
+/* Queries until one succeeds (the pool reconnects with backoff up to 5 s), or 100 tries. */
+static void query_until_ok(struct event_base *base, struct fr_dbq *q, const char *sql,
+                           const char *const *p, struct result *after)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        memset(after, 0, sizeof(*after));
+        fr_dbq_query(q, sql, 1, p, on_done, after);
+        run_until(base, after, 1);
+        if (after->ok)
+            return;
+        struct timeval tv = {0, 100000};
+        select(0, NULL, NULL, NULL, &tv);
+    }
+}
+
 Test(dbasync, restart_fails_what_was_queued_then_reconnects)
 {
     static const char sql[] = "SELECT $1::text";
@@ -168,15 +183,7 @@ Test(dbasync, restart_fails_what_was_queued_then_reconnects)
         cr_assert(during[i].ok || during[i].code == FR_ERR_IO, "statement %d: code %d", i,
                   during[i].code);
     /* The pool reconnects by itself (backoff from 100 ms) and prepares again. */
-    for (int tries = 0; tries < 50; tries++) {
-        memset(after, 0, sizeof(after));
-        fr_dbq_query(q, sql, 1, p, on_done, &after[0]);
-        run_until(base, after, 1);
-        if (after[0].ok)
-            break;
-        struct timeval tv = {0, 100000};
-        select(0, NULL, NULL, NULL, &tv);
-    }
+    query_until_ok(base, q, sql, p, after);
     cr_assert(after[0].ok, "no statement succeeded after the restart");
     cr_assert_str_eq(after[0].value, "v");
     fr_dbq_free(q);
@@ -220,15 +227,7 @@ Test(dbasync, starts_while_unreachable_then_connects)
     cr_assert(!early[0].ok, "a statement ran on a database that does not exist");
     cr_assert_eq(early[0].code, FR_ERR_IO);
     admin_exec(back);
-    for (int tries = 0; tries < 100; tries++) {
-        memset(after, 0, sizeof(after));
-        fr_dbq_query(q, sql, 1, p, on_done, &after[0]);
-        run_until(base, after, 1);
-        if (after[0].ok)
-            break;
-        struct timeval tv = {0, 100000};
-        select(0, NULL, NULL, NULL, &tv);
-    }
+    query_until_ok(base, q, sql, p, after);
     cr_assert(after[0].ok, "the pool never connected once the database was back");
     cr_assert_str_eq(after[0].value, "late");
     fr_dbq_free(q);
