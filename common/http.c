@@ -75,6 +75,7 @@ struct fr_http {
     int max_receiving;   /* 0 = no limit */
     int npaused;
     struct event *resume; /* unpauses them from the loop */
+    char agent[160];      /* User-Agent */
 };
 
 static int curl_ready;
@@ -301,7 +302,7 @@ static CURLcode xfer_setup(struct xfer *x, const struct fr_http_request *req)
     SET(CURLOPT_TIMEOUT_MS, timeout);
     SET(CURLOPT_CONNECTTIMEOUT_MS, ctimeout);
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max); /* refuses a large Content-Length early */
-    SET(CURLOPT_USERAGENT, "freshet/" FRESHET_VERSION);
+    SET(CURLOPT_USERAGENT, x->h->agent);
     if (x->is_post) {
         /* "Expect: 100-continue" would cost a round trip (or a 1 s wait) per large POST */
         x->headers = curl_slist_append(NULL, "Expect:");
@@ -468,6 +469,7 @@ struct fr_http *fr_http_new(struct event_base *base, int max_in_flight, struct f
     h = fr_xcalloc(1, sizeof(*h));
     h->base = base;
     h->max_in_flight = max_in_flight;
+    fr_strlcpy(h->agent, "freshet/" FRESHET_VERSION, sizeof(h->agent));
     h->multi = curl_multi_init();
     h->timer = evtimer_new(base, on_timer, h);
     h->resume = event_new(base, -1, 0, on_resume, h);
@@ -557,6 +559,11 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
         curl_easy_pause(x->easy, CURLPAUSE_CONT);
     }
     drive(h, CURL_SOCKET_TIMEOUT, 0);
+}
+
+void fr_http_set_worker(struct fr_http *h, const char *worker)
+{
+    snprintf(h->agent, sizeof(h->agent), "freshet/%s (%s)", FRESHET_VERSION, worker);
 }
 
 void fr_http_limit_bodies(struct fr_http *h, int n)

@@ -99,6 +99,10 @@ void fr_http_cancel_all(struct fr_http *h);
  * what is in flight. */
 void fr_http_hold(struct fr_http *h, int hold);
 
+/* Names the worker in the User-Agent ("freshet/VERSION (worker)"), so an upstream's logs
+ * (or the fake's per-product records) tell which worker fetched what. */
+void fr_http_set_worker(struct fr_http *h, const char *worker);
+
 /* At most n holdable transfers receive their bodies at once (0: no limit); the others
  * wait, paused before their first byte is kept, and start as those finish. Bounds the
  * memory of many answers arriving together whatever the number in flight. */

@@ -147,6 +147,7 @@ static void setup(struct proc *p, struct fr_app *app)
         log_error("start-up failed: %s", err.msg);
         exit(1);
     }
+    fr_http_set_worker(p->http, app->worker_id);
     fr_upstream_init(&p->up, p->http, &p->budget, &c->keepa, c->common.source);
     p->up.holdable = "product"; /* answers wait in their sockets while PostgreSQL is behind */
     if (p->http)

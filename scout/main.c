@@ -124,6 +124,7 @@ int main(int argc, char **argv)
         log_error("start-up failed: %s", err.msg);
         exit(1); /* what fr_app_connect opened is still reachable: no leak report */
     }
+    fr_http_set_worker(s.http, app.worker_id);
     fr_upstream_init(&s.up, s.http, &s.budget, &cfg.keepa, cfg.common.source);
     s.pass_ev = evtimer_new(s.base, on_pass, &s);
     s.step_ev = evtimer_new(s.base, scout_step_cb, &s);

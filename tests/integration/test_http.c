@@ -154,6 +154,9 @@ static void serve(struct evhttp_request *req, void *arg)
         reply(req, 200, "application/json", "{\"ok\":true,\"items\":[1,2,3]}");
     } else if (strcmp(uri, "/hello") == 0) {
         reply(req, 200, "text/plain", "hello");
+    } else if (strcmp(uri, "/agent") == 0) {
+        const char *ua = evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent");
+        reply(req, 200, "text/plain", ua ? ua : "(none)");
     } else if (strcmp(uri, "/gzip") == 0) {
         static const char text[] = "{\"compressed\":\"yes yes yes yes yes yes yes yes\"}";
         struct evbuffer *out = evbuffer_new();
@@ -383,6 +386,20 @@ Test(http, get_json_200)
     cr_assert_eq(r.body_len, strlen(r.body));
     cr_assert_str_empty(r.errmsg);
     cr_assert(r.seconds > 0 && r.seconds < 5);
+    result_free(&r);
+}
+
+Test(http, user_agent_names_the_worker)
+{
+    struct fr_http_request req = {0};
+    struct result r;
+
+    fetch(&req, http_port, "/agent", &r);
+    cr_assert_str_eq(r.body, "freshet/" FRESHET_VERSION);
+    result_free(&r);
+    fr_http_set_worker(http, "host-1234");
+    fetch(&req, http_port, "/agent", &r);
+    cr_assert_str_eq(r.body, "freshet/" FRESHET_VERSION " (host-1234)");
     result_free(&r);
 }
 

@@ -69,6 +69,7 @@ static void stats_handle(struct fk_call *c)
     struct fk_server *srv = c->srv;
     const char *asin = evhttp_find_header(&c->query, "asin");
     const char *all = evhttp_find_header(&c->query, "asins");
+    const char *repeats = evhttp_find_header(&c->query, "repeats");
     struct fk_buf b;
 
     fk_buf_init(&b, 4096);
@@ -86,6 +87,8 @@ static void stats_handle(struct fk_call *c)
         render_asin(srv, asin, &b);
     if (all != NULL && strcmp(all, "0") != 0)
         fk_stats_render_asins(&srv->stats, &b);
+    if (repeats != NULL && strcmp(repeats, "0") != 0)
+        fk_stats_render_repeats(&srv->stats, &b);
     fk_jw_close(&b, '}');
     fk_reply_plain(c, 200, &b);
 }

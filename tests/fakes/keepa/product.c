@@ -104,6 +104,7 @@ void fk_product_handle(struct fk_call *c, struct fk_key *key)
     struct product_req r;
     struct fk_buf b;
     int64_t cost, now;
+    int agent;
 
     if (parse_request(c, &r) < 0)
         return;
@@ -111,6 +112,9 @@ void fk_product_handle(struct fk_call *c, struct fk_key *key)
     if (fk_api_admit(c, key, cost) < 0)
         return;
     now = fk_clock_elapsed();
+    agent = fk_stats_agent(&c->srv->stats, evhttp_find_header(
+                                               evhttp_request_get_input_headers(c->req),
+                                               "User-Agent"));
     fk_buf_init(&b, r.n * 2048 + 512);
     fk_jw_open(&b, '{');
     fk_jw_key(&b, "products");
@@ -118,7 +122,7 @@ void fk_product_handle(struct fk_call *c, struct fk_key *key)
     for (size_t i = 0; i < r.n; i++) {
         int64_t idx = fk_product_render(c->srv, &r.o, r.asins[i].p, r.asins[i].len, now, &b);
         if (c->charge)
-            fk_stats_served(&c->srv->stats, idx);
+            fk_stats_served(&c->srv->stats, idx, now, agent);
     }
     fk_jw_close(&b, ']');
     fk_reply_api(c, 200, &b, key, cost);

@@ -160,6 +160,12 @@ EOF
 
 test_product() {
     get "/token?key=test"
+    # A refill between the two reads would hide the charge: start just after a tick.
+    wait=$(num refillIn "$TMP/body")
+    if [ "${wait:-0}" -lt 250 ]; then
+        sleep "$(awk "BEGIN { print (${wait:-0} + 30) / 1000 }")"
+        get "/token?key=test"
+    fi
     before=$(num tokensLeft "$TMP/body")
     before=${before:-0}
     get "/product?key=test&domain=1&asin=B000000001,B00000000Z,B000000010"
@@ -299,6 +305,14 @@ test_stats() {
     get "/stats?asins=1"
     grep -q '"asins":{"B000000001":2,"B000000002":1,"B000000003":1}' "$TMP/body"
     check "/stats?asins=1 maps every served ASIN" $?
+    get "/stats?repeats=1"
+    grep -q '"repeats":{"B000000001":\[2,[0-9]*,[0-9]*,"curl/[^"]*"\]}' "$TMP/body" &&
+        first=$(sed -n 's/.*"B000000001":\[2,\([0-9]*\),\([0-9]*\),.*/\1/p' "$TMP/body") &&
+        last=$(sed -n 's/.*"B000000001":\[2,\([0-9]*\),\([0-9]*\),.*/\2/p' "$TMP/body") &&
+        now=$(date +%s%3N) && [ "$first" -le "$last" ] && [ "$last" -le "$now" ] &&
+        [ $((now - first)) -lt 60000 ]
+    check "/stats?repeats=1 gives each repeated ASIN's count, first and last time, first client" $? \
+        "$(cat "$TMP/body")"
 }
 
 # current NEW price (stats.current[1]) of one product in $TMP/body

@@ -4,6 +4,7 @@
 #include "stats.h"
 
 #include "catalog.h"
+#include "clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,24 +21,49 @@ void fk_stats_init(struct fk_stats *st, uint32_t size)
     memset(st, 0, sizeof(*st));
     st->size = size;
     st->served = calloc(size ? size : 1, sizeof(*st->served));
-    if (st->served == NULL)
+    st->first_ms = calloc(size ? size : 1, sizeof(*st->first_ms));
+    st->last_ms = calloc(size ? size : 1, sizeof(*st->last_ms));
+    st->first_agent = calloc(size ? size : 1, sizeof(*st->first_agent));
+    st->agents[0] = strdup("");
+    st->nagents = 1;
+    if (st->served == NULL || st->first_ms == NULL || st->last_ms == NULL ||
+        st->first_agent == NULL || st->agents[0] == NULL)
         abort();
 }
 
 void fk_stats_release(struct fk_stats *st)
 {
     free(st->served);
-    st->served = NULL;
+    free(st->first_ms);
+    free(st->last_ms);
+    free(st->first_agent);
+    for (int i = 0; i < st->nagents; i++)
+        free(st->agents[i]);
+    st->served = st->first_ms = st->last_ms = NULL;
+    st->first_agent = NULL;
+    st->nagents = 0;
 }
 
 void fk_stats_reset(struct fk_stats *st)
 {
-    uint32_t *served = st->served;
+    uint32_t *served = st->served, *first = st->first_ms, *last = st->last_ms;
+    uint8_t *first_agent = st->first_agent;
     uint32_t size = st->size;
+    char *agents[FK_STATS_AGENTS];
+    int nagents = st->nagents;
 
     memset(served, 0, (size ? size : 1) * sizeof(*served));
+    memset(first, 0, (size ? size : 1) * sizeof(*first));
+    memset(last, 0, (size ? size : 1) * sizeof(*last));
+    memset(first_agent, 0, (size ? size : 1) * sizeof(*first_agent));
+    memcpy(agents, st->agents, sizeof(agents)); /* kept: slots stay valid */
     memset(st, 0, sizeof(*st));
+    memcpy(st->agents, agents, sizeof(agents));
+    st->nagents = nagents;
+    st->first_agent = first_agent;
     st->served = served;
+    st->first_ms = first;
+    st->last_ms = last;
     st->size = size;
 }
 
@@ -78,16 +104,33 @@ void fk_stats_fault(struct fk_stats *st, enum fk_fault f)
     st->faults[f]++;
 }
 
-void fk_stats_served(struct fk_stats *st, int64_t idx)
+int fk_stats_agent(struct fk_stats *st, const char *agent)
 {
-    uint32_t n;
+    if (agent == NULL)
+        return 0;
+    for (int i = 1; i < st->nagents; i++) {
+        if (strcmp(st->agents[i], agent) == 0)
+            return i;
+    }
+    if (st->nagents == FK_STATS_AGENTS || (st->agents[st->nagents] = strdup(agent)) == NULL)
+        return 0;
+    return st->nagents++;
+}
+
+void fk_stats_served(struct fk_stats *st, int64_t idx, int64_t elapsed, int agent)
+{
+    uint32_t n, at = (uint32_t)(elapsed + 1); /* 0 = never; wraps after 49 days */
 
     st->products_served++;
     if (idx < 0 || idx >= st->size)
         return;
     n = ++st->served[idx];
-    if (n == 1)
+    st->last_ms[idx] = at;
+    if (n == 1) {
+        st->first_ms[idx] = at;
+        st->first_agent[idx] = (uint8_t)agent;
         st->asins_unique++;
+    }
     if (n > st->asins_max)
         st->asins_max = n;
 }
@@ -139,6 +182,27 @@ void fk_stats_render_asins(const struct fk_stats *st, struct fk_buf *out)
         fk_asin_encode(i, asin);
         fk_jw_key(out, asin);
         fk_jw_uint(out, st->served[i]);
+    }
+    fk_jw_close(out, '}');
+}
+
+void fk_stats_render_repeats(const struct fk_stats *st, struct fk_buf *out)
+{
+    char asin[FK_ASIN_LEN + 1];
+
+    fk_jw_key(out, "repeats");
+    fk_jw_open(out, '{');
+    for (uint32_t i = 0; i < st->size; i++) {
+        if (st->served[i] < 2)
+            continue;
+        fk_asin_encode(i, asin);
+        fk_jw_key(out, asin);
+        fk_jw_open(out, '[');
+        fk_jw_uint(out, st->served[i]);
+        fk_jw_int(out, fk_clock_wall((int64_t)st->first_ms[i] - 1));
+        fk_jw_int(out, fk_clock_wall((int64_t)st->last_ms[i] - 1));
+        fk_jw_str(out, st->agents[st->first_agent[i]], strlen(st->agents[st->first_agent[i]]));
+        fk_jw_close(out, ']');
     }
     fk_jw_close(out, '}');
 }
