@@ -35,7 +35,9 @@ struct proc_claim_out {
 struct proc_store_cfg {
     const char *source;
     int64_t lease_ms;        /* how long a claim lasts */
-    int64_t dedupe_ms;       /* a non-pending row fetched within this is not fetched again */
+    int64_t dedupe_ms;       /* an active row fetched within this, or a failed row queued
+                              * within it, is not fetched again: a stale duplicate of a dead
+                              * id does not revive it (freshetctl dlq retry does) */
     int64_t refresh_min_ms, refresh_max_ms;
     double inc_rate, dec_rate;
     int max_attempts;
