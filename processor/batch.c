@@ -204,11 +204,16 @@ void proc_batch_finish(struct proc_batch *b)
         proc_pump_soon(p, 0);
 }
 
-static struct proc_item *find_item(struct proc_batch *b, const char *asin)
+/* Looks from *from on (wrapping), where the previous lookup matched: the upstream answers
+ * in request order, so a pass over a batch is linear, not quadratic. */
+static struct proc_item *find_item(struct proc_batch *b, const char *asin, size_t *from)
 {
-    for (size_t i = 0; i < b->n; i++) {
-        if (b->items[i].claim.state == PROC_CLAIMED && strcmp(b->items[i].id, asin) == 0)
+    for (size_t k = 0; k < b->n; k++) {
+        size_t i = (*from + k) % b->n;
+        if (b->items[i].claim.state == PROC_CLAIMED && strcmp(b->items[i].id, asin) == 0) {
+            *from = i + 1;
             return &b->items[i];
+        }
     }
     return NULL;
 }
@@ -279,11 +284,11 @@ void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
 /* The payload text for the write: compact, sorted, what was validated (and its seller). */
 static size_t collect_results(struct proc_batch *b, struct proc_result *res)
 {
-    size_t n = 0;
+    size_t n = 0, from = 0;
 
     for (size_t k = 0; k < b->nproducts; k++) {
         struct fr_keepa_product *pr = &b->products[k];
-        struct proc_item *it = pr->status == FR_KEEPA_OK ? find_item(b, pr->asin) : NULL;
+        struct proc_item *it = pr->status == FR_KEEPA_OK ? find_item(b, pr->asin, &from) : NULL;
         if (it == NULL || it->outcome != ITEM_PENDING)
             continue;
         res[n].id = it->id;
@@ -300,9 +305,10 @@ static void mark_written(struct proc_batch *b, struct proc_result *res, size_t n
 {
     struct proc *p = b->p;
     uint64_t ok = 0;
+    size_t from = 0;
 
     for (size_t i = 0; i < n; i++) {
-        struct proc_item *it = find_item(b, res[i].id);
+        struct proc_item *it = find_item(b, res[i].id, &from);
         if (it == NULL)
             continue;
         it->outcome = ITEM_DONE; /* written, or fenced out by a newer owner */
@@ -318,10 +324,11 @@ static void mark_written(struct proc_batch *b, struct proc_result *res, size_t n
 static void fail_rest(struct proc_batch *b)
 {
     struct proc *p = b->p;
+    size_t from = 0;
 
     for (size_t k = 0; k < b->nproducts; k++) {
         struct fr_keepa_product *pr = &b->products[k];
-        struct proc_item *it = pr->asin[0] ? find_item(b, pr->asin) : NULL;
+        struct proc_item *it = pr->asin[0] ? find_item(b, pr->asin, &from) : NULL;
         struct proc_failure f = {0};
         if (it == NULL || it->outcome != ITEM_PENDING || pr->status == FR_KEEPA_OK)
             continue;
