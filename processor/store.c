@@ -20,7 +20,11 @@ static void interval_ms(char *out, size_t n, int64_t ms)
 
 /* Every id is looked up once by primary key (cur: a lookup per id, whatever the
  * statistics said when the plan was cached); the rest works from that. A plan over a
- * status index instead reads every pending row, dead versions included. */
+ * status index instead reads every pending row, dead versions included: so status is
+ * only ever tested inside a CASE, which no partial index matches (an OR of equalities
+ * on it became a BitmapOr over items_pending, items_due and items_failed: 140 ms a claim
+ * at 50,000 rows). A failed row is claimed again only when it was last queued outside
+ * the dedupe window: a stale duplicate of a dead id does not revive it. */
 const char proc_claim_sql[] =
     "WITH req AS ("
     "  SELECT * FROM unnest($2::text[], $3::smallint[]) AS r(id, prio)"
@@ -44,11 +48,9 @@ const char proc_claim_sql[] =
     "  FROM req r"
     "  WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = r.id"
     "    AND (i.claimed_until IS NULL OR i.claimed_until < now())"
-    "    AND (i.status = 'pending_processing'"
-    "         OR (i.status = 'active'"
-    "             AND coalesce(i.last_updated, '-infinity') < now() - $5::interval)"
-    "         OR (i.status = 'failed'"
-    "             AND coalesce(i.queued_at, '-infinity') < now() - $5::interval))"
+    "    AND CASE i.status WHEN 'pending_processing' THEN true"
+    "          WHEN 'active' THEN coalesce(i.last_updated, '-infinity') < now() - $5::interval"
+    "          ELSE coalesce(i.queued_at, '-infinity') < now() - $5::interval END"
     "  RETURNING i.id, i.lease, i.attempts"
     ")"
     "SELECT id, lease, attempts, 0::bigint FROM ins"
