@@ -63,6 +63,8 @@ struct fr_dbq {
     int64_t timeout_ms;
     int n;
     struct conn *conns;
+    const char *replan[MAX_PREPARED]; /* statement texts planned on every run */
+    int nreplan;
 };
 
 static void on_socket(evutil_socket_t fd, short what, void *arg);
@@ -268,12 +270,16 @@ static int send_job(struct conn *c, struct job *j)
 {
     const char *const *params = (const char *const *)j->params;
     char name[16];
-    int k = 0;
+    int k = 0, replan = 0;
 
+    for (int r = 0; r < c->q->nreplan; r++)
+        replan |= c->q->replan[r] == j->sql;
     while (k < c->nprepared && c->prepared[k] != j->sql)
         k++;
     j->stage = ST_QUERY;
-    if (k == c->nprepared && k < MAX_PREPARED) {
+    if (replan) {
+        k = MAX_PREPARED; /* the unnamed statement: planned with these values */
+    } else if (k == c->nprepared && k < MAX_PREPARED) {
         snprintf(name, sizeof(name), "fr%d", k);
         if (!PQsendPrepare(c->pg, name, j->sql, j->n, NULL))
             return -1;
@@ -286,7 +292,7 @@ static int send_job(struct conn *c, struct job *j)
         if (!PQsendQueryPrepared(c->pg, name, j->n, params, NULL, NULL, 0))
             return -1;
     } else if (!PQsendQueryParams(c->pg, j->sql, j->n, NULL, params, NULL, NULL, 0)) {
-        return -1; /* more statement texts than slots: planned each time */
+        return -1; /* replanned, or more statement texts than slots */
     }
     return PQpipelineSync(c->pg) == 1 ? 0 : -1;
 }
@@ -386,6 +392,16 @@ static void enqueue(struct fr_dbq *q, const char *sql, int n, const char *const 
         return;
     }
     start(best);
+}
+
+void fr_dbq_replan(struct fr_dbq *q, const char *sql)
+{
+    for (int r = 0; r < q->nreplan; r++) {
+        if (q->replan[r] == sql)
+            return;
+    }
+    if (q->nreplan < MAX_PREPARED)
+        q->replan[q->nreplan++] = sql;
 }
 
 void fr_dbq_query(struct fr_dbq *q, const char *sql, int n, const char *const *params,

@@ -28,6 +28,11 @@ typedef void (*fr_dbq_fn)(PGresult *res, const struct fr_error *err, void *arg);
  * above. NULL with err only when libevent cannot make a timer. */
 struct fr_dbq *fr_dbq_new(struct event_base *base, const char *url, const char *app,
                           int nconns, int64_t connect_timeout_ms, struct fr_error *err);
+/* sql (the same pointer as later queries pass) is planned on every run with its parameter
+ * values, not once per connection. For a statement whose good plan depends on the table's
+ * size and the arrays' lengths: a generic plan cached while the table was small (the
+ * first batch of a new deployment) can scan the whole table on every run after. */
+void fr_dbq_replan(struct fr_dbq *q, const char *sql);
 /* Queues a statement on the least busy connection. Never calls cb from inside. */
 void fr_dbq_query(struct fr_dbq *q, const char *sql, int n, const char *const *params,
                   fr_dbq_fn cb, void *arg);

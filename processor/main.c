@@ -147,6 +147,9 @@ static void setup(struct proc *p, struct fr_app *app)
         log_error("start-up failed: %s", err.msg);
         exit(1);
     }
+    /* The claim's plan hangs on the table's size: planned on every run, it reads by
+     * primary key whatever the size was when a connection first ran it. */
+    fr_dbq_replan(p->dbq, proc_claim_sql);
     fr_http_set_worker(p->http, app->worker_id);
     fr_upstream_init(&p->up, p->http, &p->budget, &c->keepa, c->common.source);
     p->up.holdable = "product"; /* answers wait in their sockets while PostgreSQL is behind */

@@ -234,3 +234,40 @@ Test(dbasync, starts_while_unreachable_then_connects)
     event_base_free(base);
     free(url);
 }
+
+/* A replanned statement is parsed and planned on every run, never cached: a prepared
+ * "SELECT *" fails once its table gains a column ("cached plan must not change result
+ * type"); the replanned one simply returns the new column. */
+Test(dbasync, replanned_statement_is_not_cached)
+{
+    static const char cached[] = "SELECT * FROM t WHERE k = $1";
+    static const char fresh[] = "SELECT * FROM t WHERE k >= $1";
+    char *url = itest_new_database("dbq_replan");
+    struct event_base *base = event_base_new();
+    struct fr_dbq *q = open_pool(base, url, 1);
+    struct result r[4] = {0};
+    const char *p[1] = {"1"};
+    PGconn *c = PQconnectdb(url);
+    PGresult *res;
+
+    res = PQexec(c, "CREATE TABLE t (k int); INSERT INTO t VALUES (1)");
+    cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+    PQclear(res);
+    fr_dbq_replan(q, fresh);
+    fr_dbq_query(q, cached, 1, p, on_done, &r[0]);
+    fr_dbq_query(q, fresh, 1, p, on_done, &r[1]);
+    run_until(base, r, 2);
+    cr_assert(r[0].ok && r[1].ok);
+    res = PQexec(c, "ALTER TABLE t ADD COLUMN v text DEFAULT 'x'");
+    cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+    PQclear(res);
+    fr_dbq_query(q, cached, 1, p, on_done, &r[2]);
+    fr_dbq_query(q, fresh, 1, p, on_done, &r[3]);
+    run_until(base, r + 2, 2);
+    cr_assert(!r[2].ok, "the prepared statement was expected to keep its cached plan");
+    cr_assert(r[3].ok, "the replanned statement failed after the table changed");
+    PQfinish(c);
+    fr_dbq_free(q);
+    event_base_free(base);
+    free(url);
+}
