@@ -69,7 +69,7 @@ struct fr_common_config {
      offsetof(T, common.connect_timeout_ms),                                                       \
      "how long start-up waits for Redis and PostgreSQL before exiting 1"},                         \
     {"FRESHET_WORKER_ID", "worker-id", FR_OPT_STR, NULL, 0, 0, offsetof(T, common.worker_id),      \
-     "name of this worker in logs and heartbeats (default: hostname-pid)"}
+     "name of this worker in logs, heartbeats and the upstream User-Agent (default: hostname-pid)"}
 
 enum fr_config_result {
     FR_CONFIG_RUN = 0,    /* go on */
