@@ -79,8 +79,11 @@ static int recover_lost(struct refr *r, int64_t age_ms, struct fr_error *err)
         if (rows < RECOVER_CHUNK)
             break;
     }
-    if (total > 0)
-        log_info_kv(FR_KV("recovered", age_ms ? "drift" : "flush"),
+    if (total > 0 && age_ms == 0)
+        log_warn_kv(FR_KV("recovered", "flush"),
+                    "redis lost its data: re-enqueued %zu pending items it held", total);
+    else if (total > 0)
+        log_info_kv(FR_KV("recovered", "drift"),
                     "re-enqueued %zu pending items Redis no longer held", total);
     r->stats.recovered += total;
     return 0;
@@ -103,8 +106,10 @@ int refr_recover(struct refr *r, struct fr_error *err)
     if ((rc = fr_queue_promote(&r->queue, fr_wall_ms(), 10000, &moved, err)) != 0)
         return rc;
     r->stats.promoted += moved;
+    /* A new Redis has no sentinel either: warn only if pending work was in fact lost. */
     if (lost)
-        log_warn("redis lost its data (sentinel missing): re-enqueueing pending work now");
+        log_info("no sentinel in redis (new, restarted without persistence, or flushed): "
+                 "re-enqueueing pending work now");
     /* After a flush every unheld pending row is lost at once; otherwise only rows that
      * stayed unheld past the grace are (a worker between its commit and its enqueue). */
     return recover_lost(r, lost ? 0 : r->cfg->recover_after_ms, err);
