@@ -274,12 +274,12 @@ static int send_job(struct conn *c, struct job *j)
 
     for (int r = 0; r < c->q->nreplan; r++)
         replan |= c->q->replan[r] == j->sql;
-    while (k < c->nprepared && c->prepared[k] != j->sql)
+    while (!replan && k < c->nprepared && c->prepared[k] != j->sql)
         k++;
-    j->stage = ST_QUERY;
-    if (replan) {
+    if (replan)
         k = MAX_PREPARED; /* the unnamed statement: planned with these values */
-    } else if (k == c->nprepared && k < MAX_PREPARED) {
+    j->stage = ST_QUERY;
+    if (k == c->nprepared && k < MAX_PREPARED) {
         snprintf(name, sizeof(name), "fr%d", k);
         if (!PQsendPrepare(c->pg, name, j->sql, j->n, NULL))
             return -1;

@@ -101,16 +101,16 @@ sql "CREATE TABLE chaos_kills (worker text, before_ms bigint, after_ms bigint)"
 sql "CREATE TABLE chaos_why AS SELECT r.*, EXISTS (SELECT 1 FROM item_history h
        WHERE h.source = 'keepa' AND h.id = r.id
          AND h.fetched_at < to_timestamp(r.last_ms / 1000.0)) AS was_active,
-     EXISTS (SELECT 1 FROM chaos_kills k WHERE right(r.agent, length(k.worker) + 2) = '(' || k.worker || ')'
-       AND k.after_ms >= r.first_ms AND k.before_ms <= r.last_ms) AS killed
+     (SELECT min(k.after_ms - r.first_ms) FROM chaos_kills k
+       WHERE right(r.agent, length(k.worker) + 2) = '(' || k.worker || ')'
+         AND k.after_ms >= r.first_ms AND k.before_ms <= r.last_ms) AS kill_gap
      FROM chaos_repeats r"
-again_active=$(sql "SELECT coalesce(sum(n - 1), 0) FROM chaos_why WHERE was_active")
-again_killed=$(sql "SELECT coalesce(sum(n - 1), 0) FROM chaos_why WHERE NOT was_active AND killed")
-again_other=$(sql "SELECT coalesce(sum(n - 1), 0) FROM chaos_why WHERE NOT was_active AND NOT killed")
-nproc_kills=$(sql "SELECT count(*) FROM chaos_kills")
-gap=$(sql "SELECT coalesce(max((SELECT min(k.after_ms - w.first_ms) FROM chaos_kills k
-       WHERE right(w.agent, length(k.worker) + 2) = '(' || k.worker || ')' AND k.after_ms >= w.first_ms)), 0)
-     FROM chaos_why w WHERE NOT was_active AND killed")
+IFS='|' read -r again_active again_killed again_other gap nproc_kills < <(sql "SELECT
+       coalesce(sum(n - 1) FILTER (WHERE was_active), 0),
+       coalesce(sum(n - 1) FILTER (WHERE NOT was_active AND kill_gap IS NOT NULL), 0),
+       coalesce(sum(n - 1) FILTER (WHERE NOT was_active AND kill_gap IS NULL), 0),
+       coalesce(max(kill_gap) FILTER (WHERE NOT was_active), 0),
+       (SELECT count(*) FROM chaos_kills) FROM chaos_why")
 echo "# chaos: ${elapsed}s, $kills kill -9s, events '$events' (R restart, F flush, P pg restart)"
 echo "# rows $total: active $active, failed $failed (without reason $failed_noreason), pending $pending"
 echo "# duplicate rows $dup_rows, duplicate history snapshots $dup_hist, active without history $hist_missing"
@@ -118,7 +118,7 @@ echo "# upstream products served ${served:-0} for ${unique:-0} distinct ids: $wa
 echo "#   of ids already active $again_active; lost with the processor that fetched them (one of $nproc_kills killed) $again_killed, answered at most ${gap} ms before its kill; other $again_other"
 if [ "$again_other" != 0 ]; then
     echo "# unexplained repeats (id, times, first and last served, Unix ms), and the processor kills:"
-    sql "SELECT id, n, first_ms, last_ms, agent FROM chaos_why WHERE NOT was_active AND NOT killed LIMIT 20" | sed 's/^/#   /'
+    sql "SELECT id, n, first_ms, last_ms, agent FROM chaos_why WHERE NOT was_active AND kill_gap IS NULL LIMIT 20" | sed 's/^/#   /'
     sql "SELECT worker, before_ms, after_ms FROM chaos_kills" | sed 's/^/#   kill /'
 fi
 expect_eq "every discovered id has a row" "$N" "$total"

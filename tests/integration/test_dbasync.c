@@ -191,10 +191,10 @@ Test(dbasync, restart_fails_what_was_queued_then_reconnects)
     free(url);
 }
 
-/* Runs one statement on the harness's own database (for renaming a test database). */
-static void admin_exec(const char *sql)
+/* Runs statements on the database at url, outside the pool. */
+static void exec_on(const char *url, const char *sql)
 {
-    PGconn *c = PQconnectdb(itest_database_url());
+    PGconn *c = PQconnectdb(url);
     PGresult *r;
 
     cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
@@ -220,13 +220,13 @@ Test(dbasync, starts_while_unreachable_then_connects)
 
     snprintf(away, sizeof(away), "ALTER DATABASE %s RENAME TO %s_away", name, name);
     snprintf(back, sizeof(back), "ALTER DATABASE %s_away RENAME TO %s", name, name);
-    admin_exec(away);
+    exec_on(itest_database_url(), away); /* the harness's own database renames it */
     q = open_pool(base, url, 2);
     fr_dbq_query(q, sql, 1, p, on_done, &early[0]);
     run_until(base, early, 1);
     cr_assert(!early[0].ok, "a statement ran on a database that does not exist");
     cr_assert_eq(early[0].code, FR_ERR_IO);
-    admin_exec(back);
+    exec_on(itest_database_url(), back);
     query_until_ok(base, q, sql, p, after);
     cr_assert(after[0].ok, "the pool never connected once the database was back");
     cr_assert_str_eq(after[0].value, "late");
@@ -247,26 +247,19 @@ Test(dbasync, replanned_statement_is_not_cached)
     struct fr_dbq *q = open_pool(base, url, 1);
     struct result r[4] = {0};
     const char *p[1] = {"1"};
-    PGconn *c = PQconnectdb(url);
-    PGresult *res;
 
-    res = PQexec(c, "CREATE TABLE t (k int); INSERT INTO t VALUES (1)");
-    cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
-    PQclear(res);
+    exec_on(url, "CREATE TABLE t (k int); INSERT INTO t VALUES (1)");
     fr_dbq_replan(q, fresh);
     fr_dbq_query(q, cached, 1, p, on_done, &r[0]);
     fr_dbq_query(q, fresh, 1, p, on_done, &r[1]);
     run_until(base, r, 2);
     cr_assert(r[0].ok && r[1].ok);
-    res = PQexec(c, "ALTER TABLE t ADD COLUMN v text DEFAULT 'x'");
-    cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
-    PQclear(res);
+    exec_on(url, "ALTER TABLE t ADD COLUMN v text DEFAULT 'x'");
     fr_dbq_query(q, cached, 1, p, on_done, &r[2]);
     fr_dbq_query(q, fresh, 1, p, on_done, &r[3]);
     run_until(base, r + 2, 2);
     cr_assert(!r[2].ok, "the prepared statement was expected to keep its cached plan");
     cr_assert(r[3].ok, "the replanned statement failed after the table changed");
-    PQfinish(c);
     fr_dbq_free(q);
     event_base_free(base);
     free(url);

@@ -81,14 +81,13 @@ expect_eq "attempts counted" "3 3 3" "$(sql "SELECT string_agg(attempts::text, '
 expect_le "each failed id is dead-lettered" 3 "$(rcli LLEN 'freshet:{big}:dead')"
 # A stale duplicate of a dead id (the refresher re-enqueues pending rows when Redis lost
 # its data; an id may be pushed twice) does not bring it back for more attempts.
-served=$(curl -s "$FAKE_URL/stats" | grep -o '"products_served": *[0-9]*' | grep -o '[0-9]*$')
+served=$(fake_stat products_served)
 for id in B000000001 B000000002 B000000003; do rcli RPUSH 'freshet:{big}:queue' "$id" >/dev/null; done
 drained() { [ "$(rcli LLEN 'freshet:{big}:queue')" = 0 ] && [ "$(rcli ZCARD 'freshet:{big}:delayed')" = 0 ] &&
     [ -z "$(rcli --scan --pattern 'freshet:{big}:batch:*')" ]; }
 check "the duplicates are taken off the queue" wait_for 20 drained
 sleep 0.5
-expect_eq "dead ids queued again are not fetched again" "$served" \
-    "$(curl -s "$FAKE_URL/stats" | grep -o '"products_served": *[0-9]*' | grep -o '[0-9]*$')"
+expect_eq "dead ids queued again are not fetched again" "$served" "$(fake_stat products_served)"
 expect_eq "they stay failed with their attempts" "failed 3|failed 3|failed 3" \
     "$(sql "SELECT string_agg(status || ' ' || attempts, '|') FROM items")"
 check "the processor is still running" kill -0 "$P2"

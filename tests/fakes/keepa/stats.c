@@ -46,25 +46,17 @@ void fk_stats_release(struct fk_stats *st)
 
 void fk_stats_reset(struct fk_stats *st)
 {
-    uint32_t *served = st->served, *first = st->first_ms, *last = st->last_ms;
-    uint8_t *first_agent = st->first_agent;
-    uint32_t size = st->size;
-    char *agents[FK_STATS_AGENTS];
-    int nagents = st->nagents;
+    size_t n = st->size ? st->size : 1;
 
-    memset(served, 0, (size ? size : 1) * sizeof(*served));
-    memset(first, 0, (size ? size : 1) * sizeof(*first));
-    memset(last, 0, (size ? size : 1) * sizeof(*last));
-    memset(first_agent, 0, (size ? size : 1) * sizeof(*first_agent));
-    memcpy(agents, st->agents, sizeof(agents)); /* kept: slots stay valid */
-    memset(st, 0, sizeof(*st));
-    memcpy(st->agents, agents, sizeof(agents));
-    st->nagents = nagents;
-    st->first_agent = first_agent;
-    st->served = served;
-    st->first_ms = first;
-    st->last_ms = last;
-    st->size = size;
+    /* Counters go back to zero; the arrays and the User-Agent slots are kept. */
+    memset(st->requests, 0, sizeof(st->requests));
+    memset(st->faults, 0, sizeof(st->faults));
+    st->products_served = st->asins_unique = 0;
+    st->asins_max = 0;
+    memset(st->served, 0, n * sizeof(*st->served));
+    memset(st->first_ms, 0, n * sizeof(*st->first_ms));
+    memset(st->last_ms, 0, n * sizeof(*st->last_ms));
+    memset(st->first_agent, 0, n * sizeof(*st->first_agent));
 }
 
 const char *fk_endpoint_name(enum fk_endpoint ep)
