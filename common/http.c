@@ -19,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/encoding.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -32,6 +34,10 @@
 /* A recycled transfer keeps a body buffer up to this size; larger ones are freed. */
 #define KEEP_BODY_CAP (64u * 1024)
 
+/* Deflate can grow incompressible data by a few bytes a block: the raw body may be this
+ * much larger than the decoded cap. */
+#define RAW_SLACK(max) ((max) / 1024 + 1024)
+
 struct xfer {
     struct fr_http *h;
     CURL *easy;
@@ -39,7 +45,8 @@ struct xfer {
     int active;
     fr_http_done_fn done;
     void *arg;
-    struct fr_buf body; /* max = the request's max_body */
+    struct fr_buf body; /* as received (still encoded); max = max_body + slack */
+    size_t max_body;    /* the request's cap on the decoded body */
     int over_limit;     /* the write callback refused the body */
     int holdable;       /* see fr_http_request.holdable */
     int paused;         /* the write callback paused it (held, or too many bodies) */
@@ -272,7 +279,8 @@ static CURLcode xfer_setup(struct xfer *x, const struct fr_http_request *req)
     CURLcode rc = CURLE_OK;
 
     curl_easy_reset(e);
-    x->body.max = max;
+    x->max_body = max;
+    x->body.max = max + RAW_SLACK(max);
     x->over_limit = 0;
     x->holdable = req->holdable;
     x->paused = 0;
@@ -294,32 +302,37 @@ static CURLcode xfer_setup(struct xfer *x, const struct fr_http_request *req)
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, (void *)x);
     SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl can decode */
+    /* Bodies arrive compressed and stay so until the transfer ends (finish decodes
+     * them): libcurl's own decoding would keep a paused transfer's whole decoded read. */
+    SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
     SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_TCP_KEEPIDLE, 60L);
     SET(CURLOPT_TCP_KEEPINTVL, 30L);
     SET(CURLOPT_TIMEOUT_MS, timeout);
     SET(CURLOPT_CONNECTTIMEOUT_MS, ctimeout);
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max); /* refuses a large Content-Length early */
+    /* refuses a large Content-Length early */
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->body.max);
     SET(CURLOPT_USERAGENT, x->h->agent);
+    x->headers = curl_slist_append(NULL, "Accept-Encoding: " FR_ACCEPT_ENCODING);
+    if (x->headers == NULL)
+        return CURLE_OUT_OF_MEMORY;
     if (x->is_post) {
         /* "Expect: 100-continue" would cost a round trip (or a 1 s wait) per large POST */
-        x->headers = curl_slist_append(NULL, "Expect:");
+        if (curl_slist_append(x->headers, "Expect:") == NULL)
+            return CURLE_OUT_OF_MEMORY;
         if (req->content_type != NULL) {
             char *line = fr_xasprintf("Content-Type: %s", req->content_type);
-            struct curl_slist *l = x->headers ? curl_slist_append(x->headers, line) : NULL;
+            struct curl_slist *l = curl_slist_append(x->headers, line);
             free(line);
             if (l == NULL)
                 return CURLE_OUT_OF_MEMORY;
         }
-        if (x->headers == NULL)
-            return CURLE_OUT_OF_MEMORY;
-        SET(CURLOPT_HTTPHEADER, x->headers);
         /* the size must be set before COPYPOSTFIELDS or curl copies up to the first NUL */
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         SET(CURLOPT_COPYPOSTFIELDS, req->body);
     }
+    SET(CURLOPT_HTTPHEADER, x->headers);
 #undef SET
     return rc;
 }
@@ -360,12 +373,12 @@ static void classify(struct fr_http_response *res, const struct xfer *x, CURLcod
         return;
     case CURLE_FILESIZE_EXCEEDED:
         res->err = FR_ERR_LIMIT;
-        describe(res, x, "body larger than %zu bytes (Content-Length)", x->body.max);
+        describe(res, x, "body larger than %zu bytes (Content-Length)", x->max_body);
         return;
     case CURLE_WRITE_ERROR:
         if (x->over_limit) {
             res->err = FR_ERR_LIMIT;
-            describe(res, x, "body larger than %zu bytes", x->body.max);
+            describe(res, x, "body larger than %zu bytes", x->max_body);
             return;
         }
         break;
@@ -379,6 +392,35 @@ static void classify(struct fr_http_response *res, const struct xfer *x, CURLcod
     }
     res->err = FR_ERR_IO;
     describe(res, x, "%s", detail);
+}
+
+/* Replaces x's body by its decoded form; on failure sets res->err. */
+static void decode(struct fr_http_response *res, struct xfer *x)
+{
+    struct curl_header *ce = NULL;
+    const char *encoding = NULL;
+    struct fr_buf out;
+    struct fr_error err = {0};
+    int rc;
+
+    if (curl_easy_header(x->easy, "Content-Encoding", 0, CURLH_HEADER, -1, &ce) == CURLHE_OK)
+        encoding = ce->value;
+    if ((encoding == NULL || strcasecmp(encoding, "identity") == 0 || x->body.len == 0) &&
+        x->body.len <= x->max_body)
+        return; /* as it came */
+    fr_buf_init(&out, x->max_body);
+    rc = fr_decode(encoding, x->body.data ? x->body.data : "", x->body.len, &out, &err);
+    if (rc != 0) {
+        fr_buf_release(&out);
+        res->err = rc == FR_ERR_LIMIT ? FR_ERR_LIMIT : FR_ERR_IO;
+        if (rc == FR_ERR_LIMIT)
+            describe(res, x, "body larger than %zu bytes", x->max_body);
+        else
+            describe(res, x, "%s", err.msg);
+        return;
+    }
+    fr_buf_release(&x->body);
+    x->body = out;
 }
 
 /* Takes x off the multi handle, calls its callback, recycles it. */
@@ -410,6 +452,8 @@ static void finish(struct fr_http *h, struct xfer *x, CURLcode rc, int cancelled
     } else {
         classify(&res, x, rc);
     }
+    if (res.err == 0)
+        decode(&res, x);
     res.body = res.err == 0 ? fr_buf_str(&x->body) : "";
     res.body_len = res.err == 0 ? x->body.len : 0;
 

@@ -5,12 +5,15 @@
  *
  * One struct fr_http owns one curl multi handle: connections are kept alive and reused
  * (at most max_in_flight per host), easy handles are recycled through a free list, and
- * compressed bodies are requested (every encoding libcurl decodes: gzip, deflate, and br
- * and zstd when built in) and handed out decoded. Every body is capped (max_body) while it
- * streams in. A response with any HTTP status is a success at this layer (err 0, status
- * set): the caller judges 4xx/5xx. Transport failures are reported in the response:
- * FR_ERR_TIMEOUT, FR_ERR_IO (connect, reset, truncated body, cancelled), FR_ERR_LIMIT
- * (body over max_body), FR_ERR_USAGE (malformed URL or unsupported scheme).
+ * compressed bodies are requested (gzip, deflate) and handed out decoded. A body stays
+ * compressed while it streams in and while its transfer waits (held or paused): it is
+ * decoded (common/encoding) once its transfer ends, so many answers in flight cost their
+ * wire size, not their decoded size. Every body is capped (max_body) while it streams in
+ * and again while it is decoded. A response with any HTTP status is a success at this
+ * layer (err 0, status set): the caller judges 4xx/5xx. Transport failures are reported
+ * in the response: FR_ERR_TIMEOUT, FR_ERR_IO (connect, reset, truncated or corrupt body,
+ * unknown Content-Encoding, cancelled), FR_ERR_LIMIT (body over max_body), FR_ERR_USAGE
+ * (malformed URL or unsupported scheme).
  *
  * Callbacks: the done callback runs exactly once per request that fr_http_start accepted,
  * always from the event loop (or from fr_http_cancel_all / fr_http_free), never from
@@ -44,8 +47,9 @@ struct fr_http_request {
     const char *content_type;   /* for POST, e.g. "application/json"; NULL = none */
     int64_t timeout_ms;         /* whole transfer; 0 = FR_HTTP_DEFAULT_TIMEOUT_MS */
     int64_t connect_timeout_ms; /* 0 = FR_HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
-    size_t max_body;            /* decoded body cap, enforced while streaming;
-                                   0 = FR_HTTP_DEFAULT_MAX_BODY */
+    size_t max_body;            /* decoded body cap, enforced on the wire (plus a
+                                   little slack for compression's framing) and while
+                                   decoding; 0 = FR_HTTP_DEFAULT_MAX_BODY */
     int holdable;               /* its body may wait in the socket while the engine is
                                    held (fr_http_hold): it stays in flight, costing no
                                    memory of ours */
