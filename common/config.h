@@ -56,7 +56,8 @@ struct fr_common_config {
 
 #define FR_COMMON_OPTS(T)                                                                          \
     {"DATABASE_URL", "database-url", FR_OPT_PG_URL, "postgresql://localhost/freshet", 0, 0,        \
-     offsetof(T, common.database_url), "PostgreSQL connection URI (libpq)"},                       \
+     offsetof(T, common.database_url),                                                             \
+     "PostgreSQL connection URI (libpq); gssencmode=disable unless it or PGGSSENCMODE says"},      \
     {"REDIS_URL", "redis-url", FR_OPT_REDIS_URL, "redis://127.0.0.1:6379/0", 0, 0,                 \
      offsetof(T, common.redis_url), "Redis address: redis://[:password@]host:port[/db]"},          \
     {"FRESHET_SOURCE", "source", FR_OPT_IDENT, "keepa", 0, 0, offsetof(T, common.source),          \

@@ -107,16 +107,31 @@ static void on_notice(void *arg, const char *msg)
     log_debug("postgresql notice: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
+void fr_db_conn_params(const char *url, const char *timeout_s, const char *app,
+                       const char **keys, const char **vals)
+{
+    /* Entries before dbname yield to the url's own; "" defers to the environment. */
+    keys[0] = "gssencmode";
+    vals[0] = getenv("PGGSSENCMODE") != NULL ? "" : "disable";
+    keys[1] = "dbname";
+    vals[1] = url;
+    keys[2] = "connect_timeout";
+    vals[2] = timeout_s;
+    keys[3] = "application_name";
+    vals[3] = app;
+    keys[4] = vals[4] = NULL;
+}
+
 int fr_db_connect(struct fr_db *db, struct fr_error *err)
 {
     char timeout[24];
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *vals[] = {db->url, timeout, db->app, NULL};
+    const char *keys[FR_DB_CONN_PARAMS], *vals[FR_DB_CONN_PARAMS];
     char m[400];
 
     if (db->conn)
         PQfinish(db->conn);
     snprintf(timeout, sizeof(timeout), "%lld", (long long)(db->connect_timeout_ms + 999) / 1000);
+    fr_db_conn_params(db->url, timeout, db->app, keys, vals);
     db->conn = PQconnectdbParams(keys, vals, 1);
     db->prepared = 0;
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {

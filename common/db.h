@@ -45,6 +45,18 @@ int fr_db_init(struct fr_db *db, const char *url, const char *app, int64_t conne
 void fr_db_release(struct fr_db *db);
 
 int fr_db_connect(struct fr_db *db, struct fr_error *err);
+
+/*
+ * The PQconnectdbParams keywords and values (NULL-terminated, expand_dbname 1) of every
+ * freshet connection: url (a URI or key=value string), connect_timeout (seconds, as text)
+ * and application_name, plus gssencmode=disable unless the url or PGGSSENCMODE says
+ * otherwise: libpq's default ("prefer") probes Kerberos on every connect, which loads
+ * ~0.7 MiB of krb5 pages into each worker and slows the connect, for GSSAPI encryption
+ * few servers offer. keys and vals need FR_DB_CONN_PARAMS entries; all strings borrowed.
+ */
+#define FR_DB_CONN_PARAMS 5
+void fr_db_conn_params(const char *url, const char *timeout_s, const char *app,
+                       const char **keys, const char **vals);
 int fr_db_connect_wait(struct fr_db *db, int64_t timeout_ms, const volatile int *stop,
                        struct fr_error *err);
 /* Connected (and healthy), or one reconnect attempt if the backoff allows it now. */

@@ -17,6 +17,7 @@
 
 #include "common/backoff.h"
 #include "common/clock.h"
+#include "common/db.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -101,10 +102,10 @@ static void finish(struct conn *c, PGresult *res, const struct fr_error *err)
 static int open_conn(struct conn *c, struct fr_error *err)
 {
     char timeout[24];
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *vals[] = {c->q->url, timeout, c->q->app, NULL};
+    const char *keys[FR_DB_CONN_PARAMS], *vals[FR_DB_CONN_PARAMS];
 
     snprintf(timeout, sizeof(timeout), "%lld", (long long)(c->q->timeout_ms + 999) / 1000);
+    fr_db_conn_params(c->q->url, timeout, c->q->app, keys, vals);
     c->pg = PQconnectdbParams(keys, vals, 1);
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK || PQsetnonblocking(c->pg, 1) != 0 ||
         PQenterPipelineMode(c->pg) != 1) {

@@ -113,6 +113,9 @@ void fr_http_set_worker(struct fr_http *h, const char *worker);
 void fr_http_limit_bodies(struct fr_http *h, int n);
 /* Holdable transfers receiving their bodies now. */
 int fr_http_bodies(const struct fr_http *h);
+/* Holdable transfers paused with their answer waiting in the socket (held, or over the
+ * body limit): answers the caller could not take yet. */
+int fr_http_parked(const struct fr_http *h);
 
 /*
  * Cancels what is left (callbacks run, as with fr_http_cancel_all; they cannot start new

@@ -90,6 +90,7 @@ static void free_batch(struct proc_batch *b)
     free(b->texts);
     fr_keepa_products_free(b->products, b->nproducts);
     free(b->items);
+    free(b->ids);
     free(b);
 }
 
@@ -250,6 +251,8 @@ void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
     b->answered = 1;
     if (++p->answered >= PROC_ANSWERED_PER_CONN * p->cfg->db_conns)
         fr_http_hold(p->http, 1);
+    if (!p->stopping)
+        proc_pump_soon(p, 0); /* if it was parked, an answer less waits in a socket */
 
     /* Shutting down (requests cancelled at the end of the grace period) is not the
      * items' fault: hand them back without counting an attempt. */

@@ -26,7 +26,7 @@ static const struct fr_opt opts[] = {
      "admin HTTP address (/metrics, /healthz, /readyz), or off"},
     {"FRESHET_BATCH", "batch", FR_OPT_INT, "100", 1, 100, C(batch), "ids per upstream request"},
     {"FRESHET_CONCURRENCY", "concurrency", FR_OPT_INT, "64", 1, 1024, C(concurrency),
-     "upstream requests in flight"},
+     "upstream requests in flight at most (fewer while answers wait for PostgreSQL)"},
     {"FRESHET_MAX_ATTEMPTS", "max-attempts", FR_OPT_INT, "5", 1, 100, C(max_attempts),
      "tries before an item becomes failed"},
     {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000, C(grace_ms),

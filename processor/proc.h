@@ -81,7 +81,7 @@ void proc_batch_finish(struct proc_batch *b);
 
 /* The in-flight batch, shared by pump.c and batch.c. */
 struct proc_item {
-    char id[FR_QUEUE_MAX_ID];
+    const char *id; /* in proc_batch.ids */
     int priority;
     struct proc_claim_out claim;
     int outcome; /* enum below */
@@ -92,7 +92,11 @@ enum { ITEM_PENDING = 0, ITEM_DONE, ITEM_RETRY };
 
 /* Answered batches (parsed, waiting for a seller or a write) a DB connection may have
  * before the engine holds further /product answers in their sockets: memory stays flat
- * whatever FRESHET_CONCURRENCY, and the transfers stay in flight. */
+ * whatever FRESHET_CONCURRENCY, and the transfers stay in flight. As many answers again
+ * may wait in their sockets before the pump stops starting requests: PostgreSQL then
+ * has work queued for longer than an upstream round trip, and the rest of the
+ * concurrency is not spent on answers that could only wait (each costs a claim, a curl
+ * handle and its first read). */
 #define PROC_ANSWERED_PER_CONN 4
 
 struct proc_batch {
@@ -100,6 +104,7 @@ struct proc_batch {
     int answered;            /* counted in proc.answered */
     char key[200];
     struct proc_item *items; /* unique valid ids */
+    char *ids;               /* their text, one block (an id is ~11 bytes, not 64) */
     size_t n;
     int64_t tokens;          /* reserved for the /product request */
     struct fr_keepa_product *products;

@@ -5,6 +5,7 @@
  * from Redis, parses its entries (bad ones go to the dead list), claims the ids in
  * PostgreSQL and starts the /product request.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,9 +88,17 @@ static int reserve_tokens(struct proc *p)
 static void parse_entries(struct proc_batch *b, const struct fr_queue_batch *qb)
 {
     struct proc *p = b->p;
+    size_t room = qb->n;
+    char *next;
 
+    /* A parsed id is never longer than its raw entry (bare, or inside JSON). */
+    for (size_t i = 0; i < qb->n; i++)
+        room += qb->lens[i];
     b->items = fr_xcalloc(qb->n ? qb->n : 1, sizeof(*b->items));
+    b->ids = next = fr_xmalloc(room ? room : 1);
     for (size_t i = 0; i < qb->n; i++) {
+        size_t len;
+
         struct fr_queue_item it;
         struct fr_error err = {0};
         int dup = 0;
@@ -108,7 +117,11 @@ static void parse_entries(struct proc_batch *b, const struct fr_queue_batch *qb)
             dup = strcmp(b->items[j].id, it.id) == 0;
         if (dup) /* the same id twice in one batch is fetched once */
             continue;
-        memcpy(b->items[b->n].id, it.id, sizeof(it.id));
+        len = strlen(it.id);
+        assert(next + len < b->ids + room);
+        memcpy(next, it.id, len + 1);
+        b->items[b->n].id = next;
+        next += len + 1;
         b->items[b->n].priority = it.priority;
         b->n++;
     }
@@ -231,6 +244,9 @@ void proc_pump_cb(evutil_socket_t fd, short what, void *arg)
         /* PostgreSQL is behind with the writes: fetching more now would only hold more
          * answers in memory waiting for it. The pump resumes as writes complete. */
         if (p->writing >= PROC_ANSWERED_PER_CONN * p->cfg->db_conns)
+            return;
+        /* Answers already wait in their sockets: the pump resumes as they are taken. */
+        if (fr_http_parked(p->http) >= PROC_ANSWERED_PER_CONN * p->cfg->db_conns)
             return;
 
         if (p->up.fatal && p->cfg->once) {

@@ -188,3 +188,38 @@ Test(migrate, schema_enforces_statuses_and_active_payload)
     fr_db_release(&db);
     free(url);
 }
+
+static const char *conn_option(PGconn *c, const char *key, char *out, size_t n)
+{
+    PQconninfoOption *opts = PQconninfo(c);
+
+    out[0] = '\0';
+    for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+        if (strcmp(o->keyword, key) == 0 && o->val != NULL)
+            snprintf(out, n, "%s", o->val);
+    PQconninfoFree(opts);
+    return out;
+}
+
+/* libpq's default (prefer) would probe Kerberos on every connect. */
+Test(db, gssencmode_is_off_unless_the_url_or_environment_asks)
+{
+    struct fr_db db;
+    char v[32], url[512];
+
+    unsetenv("PGGSSENCMODE");
+    open_db(&db, itest_database_url());
+    cr_assert_str_eq(conn_option(db.conn, "gssencmode", v, sizeof(v)), "disable");
+    fr_db_release(&db);
+
+    snprintf(url, sizeof(url), "%s?gssencmode=prefer", itest_database_url());
+    open_db(&db, url);
+    cr_assert_str_eq(conn_option(db.conn, "gssencmode", v, sizeof(v)), "prefer");
+    fr_db_release(&db);
+
+    setenv("PGGSSENCMODE", "prefer", 1);
+    open_db(&db, itest_database_url());
+    cr_assert_str_eq(conn_option(db.conn, "gssencmode", v, sizeof(v)), "prefer");
+    fr_db_release(&db);
+    unsetenv("PGGSSENCMODE");
+}
