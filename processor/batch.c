@@ -323,38 +323,55 @@ static void mark_written(struct proc_batch *b, struct proc_result *res, size_t n
     count_outcome(p, "active", ok);
 }
 
-/* Items the answer did not cover, or covered with a bad or invalid record. */
+/* Items the answer did not cover, or covered with a bad or invalid record: the records'
+ * own reasons go to PostgreSQL in one statement, then the omitted ones in another. */
 static void fail_rest(struct proc_batch *b)
 {
     struct proc *p = b->p;
-    size_t from = 0;
+    struct proc_failure *f = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*f));
+    struct proc_item **its = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*its));
+    size_t from = 0, n = 0;
+    struct fr_error err = {0};
 
     for (size_t k = 0; k < b->nproducts; k++) {
         struct fr_keepa_product *pr = &b->products[k];
         struct proc_item *it = pr->asin[0] ? find_item(b, pr->asin, &from) : NULL;
-        struct proc_failure f = {0};
+        int repeat = 0;
         if (it == NULL || it->outcome != ITEM_PENDING || pr->status == FR_KEEPA_OK)
             continue;
-        f.id = it->id;
-        f.lease = it->claim.lease;
-        f.reason = pr->reason[0] ? pr->reason : "malformed record";
-        f.final = pr->status == FR_KEEPA_INVALID;
-        if (proc_store_fail(&p->db, &p->store, &f, 1, NULL) == 0 && f.outcome >= 1) {
+        for (size_t j = 0; j < n && !repeat; j++)
+            repeat = its[j] == it; /* the same product twice in one answer counts once */
+        if (repeat)
+            continue;
+        its[n] = it;
+        f[n].id = it->id;
+        f[n].lease = it->claim.lease;
+        f[n].reason = pr->reason[0] ? pr->reason : "malformed record";
+        f[n++].final = pr->status == FR_KEEPA_INVALID;
+    }
+    /* On failure the items stay pending and fail_pending tries again (or releases them). */
+    if (n > 0 && proc_store_fail(&p->db, &p->store, f, n, &err) != 0)
+        log_warn("cannot record failed records: %s", err.msg);
+    for (size_t k = 0; k < n && err.code == 0; k++) {
+        struct proc_item *it = its[k];
+        if (f[k].outcome >= 1) {
             it->outcome = ITEM_DONE;
-            if (f.outcome == 1) {
-                fr_queue_dead_letter(&p->queue, it->id, strlen(it->id), f.reason, NULL);
+            if (f[k].outcome == 1) {
+                fr_queue_dead_letter(&p->queue, it->id, strlen(it->id), f[k].reason, NULL);
                 p->stats.failed++;
                 count_outcome(p, "failed", 1);
             }
-        } else if (f.outcome == 0) {
+        } else if (f[k].outcome == 0) {
             it->outcome = ITEM_RETRY;
             it->retry_due_ms = fr_wall_ms() + fr_backoff_delay(p->cfg->retry_base_ms,
                                                                p->cfg->retry_cap_ms,
-                                                               f.attempts, &p->rng);
+                                                               f[k].attempts, &p->rng);
             p->stats.retried++;
             count_outcome(p, "retry", 1);
         }
     }
+    free(f);
+    free(its);
     fail_pending(b, "upstream omitted the product from its answer");
 }
 

@@ -3,8 +3,8 @@
 # truncated and non-JSON bodies, 429s without a body — end in retries, never in a
 # crash; every id still ends active with its data stored exactly (SQL metacharacters,
 # odd unicode, 2,000-character titles); a body over FRESHET_MAX_BODY is refused and its
-# items fail for good with the reason, after FRESHET_MAX_ATTEMPTS tries; the worker's
-# memory stays bounded.
+# items fail for good with the reason, after FRESHET_MAX_ATTEMPTS tries; invalid records
+# fail for good at once; the worker's memory stays bounded.
 . "$(dirname "$0")/lib.sh"
 
 N=1500
@@ -91,4 +91,31 @@ expect_eq "dead ids queued again are not fetched again" "$served" "$(fake_stat p
 expect_eq "they stay failed with their attempts" "failed 3|failed 3|failed 3" \
     "$(sql "SELECT string_agg(status || ' ' || attempts, '|') FROM items")"
 check "the processor is still running" kill -0 "$P2"
+kill -TERM "$P2" 2>/dev/null
+
+# Invalid records (productType 4) in every answer: each fails for good on its first
+# attempt with the upstream's reason and is dead-lettered once, and the rest of its
+# batch goes active (a batch's failed records are recorded in one statement).
+fresh_db faults_invalid
+export FRESHET_SOURCE=inv
+"$FRESHET_BIN/freshetctl" migrate >/dev/null 2>&1
+start_fake --products 400 --invalid-rate 0.3
+awk 'BEGIN { d = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    for (i = 0; i < 400; i++) { s = ""; n = i
+        for (k = 0; k < 9; k++) { s = substr(d, n % 36 + 1, 1) s; n = int(n / 36) }
+        print "B" s } }' >"$T_DIR/inv_ids.txt"
+"$FRESHET_BIN/freshetctl" backfill - <"$T_DIR/inv_ids.txt" >"$T_DIR/inv_backfill.log" 2>&1
+"$FRESHET_BIN/freshet-processor" --once >"$T_DIR/processor3.log" 2>&1
+expect_eq "processor --once over answers with invalid records exits 0" 0 "$?"
+nfail=$(sql "SELECT count(*) FROM items WHERE status = 'failed'")
+echo "# $nfail of 400 ids are invalid upstream"
+expect_le "many records of each answer are invalid (>= 60 of 400)" 60 "$nfail"
+expect_eq "the others are active" $((400 - nfail)) \
+    "$(sql "SELECT count(*) FROM items WHERE status = 'active'")"
+expect_eq "each invalid id failed on its first attempt" "$nfail" \
+    "$(sql "SELECT count(*) FROM items WHERE status = 'failed' AND attempts = 1")"
+expect_eq "... with the upstream's reason" "$nfail" \
+    "$(sql "SELECT count(*) FROM items WHERE status = 'failed'
+            AND last_error ~* '(not exist|unknown|invalid|productType 4)'")"
+expect_eq "each is dead-lettered once" "$nfail" "$(rcli LLEN 'freshet:{inv}:dead')"
 finish
