@@ -56,6 +56,8 @@ struct xfer {
     int over_limit;     /* the write callback refused the body */
     int holdable;       /* see fr_http_request.holdable */
     int paused;         /* the write callback paused it (held, or too many bodies) */
+    int64_t paused_us;  /* when it was paused, while paused */
+    int64_t parked_us;  /* time spent paused, summed */
     int receiving;      /* holdable, and its body has started: counted in h->receiving */
     int is_post;
     int64_t start_us;
@@ -198,8 +200,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     if (x->holdable && !x->receiving) {
         struct fr_http *h = x->h;
         if (h->held || (h->max_receiving > 0 && h->receiving >= h->max_receiving)) {
-            if (!x->paused)
+            if (!x->paused) {
                 h->npaused++;
+                x->paused_us = fr_mono_us();
+            }
             x->paused = 1; /* libcurl keeps this chunk and asks again after the unpause */
             return CURL_WRITEFUNC_PAUSE;
         }
@@ -290,6 +294,7 @@ static CURLcode xfer_setup(struct xfer *x, const struct fr_http_request *req)
     x->over_limit = 0;
     x->holdable = req->holdable;
     x->paused = 0;
+    x->parked_us = 0;
     x->receiving = 0;
     x->is_post = req->body != NULL;
     x->errbuf[0] = '\0';
@@ -440,8 +445,10 @@ static void finish(struct fr_http *h, struct xfer *x, CURLcode rc, int cancelled
         active_unlink(h, x);
     curl_multi_remove_handle(h->multi, x->easy);
     h->in_flight--;
-    if (x->paused)
+    if (x->paused) {
         h->npaused--;
+        x->parked_us += fr_mono_us() - x->paused_us;
+    }
     x->paused = 0;
     if (x->receiving)
         h->receiving--;
@@ -453,6 +460,7 @@ static void finish(struct fr_http *h, struct xfer *x, CURLcode rc, int cancelled
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     res.status = (int)status;
     res.seconds = (double)(fr_mono_us() - x->start_us) / 1e6;
+    res.parked_seconds = (double)x->parked_us / 1e6;
     if (cancelled) {
         res.err = FR_ERR_IO;
         describe(&res, x, "cancelled");
@@ -607,6 +615,7 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
             break;
         x->paused = 0;
         h->npaused--;
+        x->parked_us += fr_mono_us() - x->paused_us;
         curl_easy_pause(x->easy, CURLPAUSE_CONT);
     }
     drive(h, CURL_SOCKET_TIMEOUT, 0);

@@ -64,6 +64,8 @@ struct fr_http_response {
                          0) when err != 0, since a partial body must not be trusted */
     size_t body_len;
     double seconds; /* from fr_http_start to completion */
+    double parked_seconds; /* of which the answer waited paused in its socket (held,
+                              or over the body limit): not the upstream's time */
 };
 
 /* res is borrowed for the duration of the call. */

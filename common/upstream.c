@@ -147,7 +147,8 @@ static void on_done(const struct fr_http_response *res, void *arg)
     r.body = res->body;
     r.body_len = res->body_len;
     r.cost = c->cost;
-    count_request(u, c->endpoint, res->status, res->seconds);
+    /* The upstream's time: an answer parked while PostgreSQL was behind is not its. */
+    count_request(u, c->endpoint, res->status, res->seconds - res->parked_seconds);
     classify(u, res, &r);
     if (r.cls != FR_UP_OK) {
         sync_budget(u, c->cost, &r.env);

@@ -274,6 +274,7 @@ struct result {
     char *body;
     size_t body_len;
     double seconds;
+    double parked;
 };
 
 static void setup(void)
@@ -339,6 +340,7 @@ static void on_done(const struct fr_http_response *res, void *arg)
     memcpy(r->body, res->body, res->body_len + 1); /* includes the NUL */
     r->body_len = res->body_len;
     r->seconds = res->seconds;
+    r->parked = res->parked_seconds;
     if (--pending == 0)
         event_base_loopbreak(base);
 }
@@ -939,6 +941,12 @@ Test(http, held_bodies_wait_and_others_go_on)
         cr_assert_str_eq(r[i].body, "{\"ok\":true,\"items\":[1,2,3]}");
         result_free(&r[i]);
     }
+    /* The wait is reported apart, so an upstream's latency is not mistaken for it. */
+    for (int i = 0; i < 4; i++)
+        cr_assert(r[i].parked >= 0.3 && r[i].parked <= r[i].seconds &&
+                      r[i].seconds - r[i].parked < 0.3,
+                  "held %d: %.3f s of %.3f s parked", i, r[i].parked, r[i].seconds);
+    cr_assert_eq(r[4].parked, 0.0, "the one that was not held: %.3f s parked", r[4].parked);
 }
 
 #if !defined(HTTP_TEST_ASAN)
