@@ -60,13 +60,18 @@ static int inflate_into(int wbits, const unsigned char *in, size_t len, struct f
     return rc;
 }
 
+int fr_encoding_is_identity(const char *encoding)
+{
+    return encoding == NULL || encoding[0] == '\0' || strcasecmp(encoding, "identity") == 0;
+}
+
 int fr_decode(const char *encoding, const void *in, size_t len, struct fr_buf *out,
               struct fr_error *err)
 {
     int bad_header = 0, rc;
     struct fr_error first = {0};
 
-    if (encoding == NULL || encoding[0] == '\0' || strcasecmp(encoding, "identity") == 0) {
+    if (fr_encoding_is_identity(encoding)) {
         if (fr_buf_append(out, in, len) != 0)
             return fr_error_set(err, FR_ERR_LIMIT, "body larger than %zu bytes", out->max);
         return 0;

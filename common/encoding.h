@@ -17,6 +17,9 @@
 /* What fr_decode understands, for the request's Accept-Encoding header. */
 #define FR_ACCEPT_ENCODING "gzip, deflate"
 
+/* NULL, "" and "identity" (any case): the body is as it came. */
+int fr_encoding_is_identity(const char *encoding);
+
 /*
  * Appends in[0..len), encoded as `encoding` (a Content-Encoding value; NULL or "" means
  * identity; case-insensitive), decoded to out. out->max caps the decoded size.

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "common/buf.h"
 #include "common/clock.h"
@@ -192,6 +191,25 @@ static int on_timer_set(CURLM *multi, long ms, void *userp)
 
 /* --- transfers ------------------------------------------------------------------------ */
 
+/* A holdable transfer's answer waits paused in its socket: counted, and timed apart. */
+static void park(struct fr_http *h, struct xfer *x)
+{
+    if (x->paused)
+        return;
+    x->paused = 1;
+    x->paused_us = fr_mono_us();
+    h->npaused++;
+}
+
+static void unpark(struct fr_http *h, struct xfer *x)
+{
+    if (!x->paused)
+        return;
+    x->paused = 0;
+    x->parked_us += fr_mono_us() - x->paused_us;
+    h->npaused--;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
@@ -200,11 +218,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     if (x->holdable && !x->receiving) {
         struct fr_http *h = x->h;
         if (h->held || (h->max_receiving > 0 && h->receiving >= h->max_receiving)) {
-            if (!x->paused) {
-                h->npaused++;
-                x->paused_us = fr_mono_us();
-            }
-            x->paused = 1; /* libcurl keeps this chunk and asks again after the unpause */
+            park(h, x); /* libcurl keeps this chunk and asks again after the unpause */
             return CURL_WRITEFUNC_PAUSE;
         }
         x->receiving = 1;
@@ -417,18 +431,19 @@ static void decode(struct fr_http_response *res, struct xfer *x)
 
     if (curl_easy_header(x->easy, "Content-Encoding", 0, CURLH_HEADER, -1, &ce) == CURLHE_OK)
         encoding = ce->value;
-    if ((encoding == NULL || strcasecmp(encoding, "identity") == 0 || x->body.len == 0) &&
-        x->body.len <= x->max_body)
+    if (x->body.len == 0 || fr_encoding_is_identity(encoding)) {
+        if (x->body.len > x->max_body) { /* within the wire's slack, over the cap */
+            res->err = FR_ERR_LIMIT;
+            describe(res, x, "body larger than %zu bytes", x->max_body);
+        }
         return; /* as it came */
+    }
     fr_buf_init(&out, x->max_body);
-    rc = fr_decode(encoding, x->body.data ? x->body.data : "", x->body.len, &out, &err);
+    rc = fr_decode(encoding, x->body.data, x->body.len, &out, &err);
     if (rc != 0) {
         fr_buf_release(&out);
         res->err = rc == FR_ERR_LIMIT ? FR_ERR_LIMIT : FR_ERR_IO;
-        if (rc == FR_ERR_LIMIT)
-            describe(res, x, "body larger than %zu bytes", x->max_body);
-        else
-            describe(res, x, "%s", err.msg);
+        describe(res, x, "%s", err.msg);
         return;
     }
     fr_buf_release(&x->body);
@@ -445,11 +460,7 @@ static void finish(struct fr_http *h, struct xfer *x, CURLcode rc, int cancelled
         active_unlink(h, x);
     curl_multi_remove_handle(h->multi, x->easy);
     h->in_flight--;
-    if (x->paused) {
-        h->npaused--;
-        x->parked_us += fr_mono_us() - x->paused_us;
-    }
-    x->paused = 0;
+    unpark(h, x);
     if (x->receiving)
         h->receiving--;
     x->receiving = 0;
@@ -613,9 +624,7 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
             continue;
         if (h->max_receiving > 0 && h->receiving >= h->max_receiving)
             break;
-        x->paused = 0;
-        h->npaused--;
-        x->parked_us += fr_mono_us() - x->paused_us;
+        unpark(h, x);
         curl_easy_pause(x->easy, CURLPAUSE_CONT);
     }
     drive(h, CURL_SOCKET_TIMEOUT, 0);

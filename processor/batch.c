@@ -117,32 +117,48 @@ void proc_batch_release(struct proc_batch *b, int64_t due_ms)
     free(leases);
 }
 
-/* Counts an attempt for every claimed item still pending, with one reason. */
-static void fail_pending(struct proc_batch *b, const char *reason)
+/* Adds each claimed item still pending, and not among its[0..n), with one reason. */
+static size_t add_pending(struct proc_batch *b, const char *reason, struct proc_failure *f,
+                          struct proc_item **its, size_t n)
 {
-    struct proc *p = b->p;
-    struct proc_failure *f = fr_xcalloc(b->n ? b->n : 1, sizeof(*f));
-    size_t *idx = fr_xcalloc(b->n ? b->n : 1, sizeof(*idx));
-    size_t n = 0;
-    struct fr_error err = {0};
+    size_t listed = n;
 
     for (size_t i = 0; i < b->n; i++) {
         struct proc_item *it = &b->items[i];
+        int seen = 0;
         if (it->claim.state != PROC_CLAIMED || it->outcome != ITEM_PENDING)
             continue;
+        for (size_t j = 0; j < listed && !seen; j++)
+            seen = its[j] == it;
+        if (seen)
+            continue;
+        its[n] = it;
         f[n].id = it->id;
         f[n].lease = it->claim.lease;
-        f[n].reason = reason;
-        idx[n++] = i;
+        f[n++].reason = reason;
     }
-    if (n > 0 && proc_store_fail(&p->db, &p->store, f, n, &err) != 0) {
+    return n;
+}
+
+/* Counts an attempt for each f[k] (item its[k]) in one statement and settles it: retried
+ * with backoff, failed for good (dead-lettered with its reason), kept active as a failed
+ * refresh, or dropped when a newer claim owns it. When PostgreSQL cannot record them,
+ * their claims are given back instead. */
+static void record_failures(struct proc_batch *b, struct proc_failure *f,
+                            struct proc_item **its, size_t n)
+{
+    struct proc *p = b->p;
+    struct fr_error err = {0};
+
+    if (n == 0)
+        return;
+    if (proc_store_fail(&p->db, &p->store, f, n, &err) != 0) {
         log_warn("cannot record failures: %s", err.msg);
         proc_batch_release(b, fr_wall_ms() + 5000);
+        return;
     }
     for (size_t k = 0; k < n; k++) {
-        struct proc_item *it = &b->items[idx[k]];
-        if (it->outcome != ITEM_PENDING)
-            continue;
+        struct proc_item *it = its[k];
         if (f[k].outcome == 0) {
             int64_t d = fr_backoff_delay(p->cfg->retry_base_ms, p->cfg->retry_cap_ms,
                                          f[k].attempts - 1, &p->rng);
@@ -150,22 +166,31 @@ static void fail_pending(struct proc_batch *b, const char *reason)
             it->retry_due_ms = fr_wall_ms() + p->cfg->retry_base_ms / 2 + d;
             p->stats.retried++;
             count_outcome(p, "retry", 1);
+            continue;
+        }
+        it->outcome = ITEM_DONE;
+        if (f[k].outcome == 1) {
+            fr_queue_dead_letter(&p->queue, it->id, strlen(it->id), f[k].reason, NULL);
+            p->stats.failed++;
+            p->stats.dead++;
+            count_outcome(p, "failed", 1);
+        } else if (f[k].outcome == 2) {
+            count_outcome(p, "refresh_failed", 1);
         } else {
-            it->outcome = ITEM_DONE;
-            if (f[k].outcome == 1) {
-                fr_queue_dead_letter(&p->queue, it->id, strlen(it->id), reason, NULL);
-                p->stats.failed++;
-                p->stats.dead++;
-                count_outcome(p, "failed", 1);
-            } else if (f[k].outcome == 2) {
-                count_outcome(p, "refresh_failed", 1);
-            } else {
-                p->stats.dropped++; /* fence lost: the newer owner decides */
-            }
+            p->stats.dropped++; /* fence lost: the newer owner decides */
         }
     }
+}
+
+/* Counts an attempt for every claimed item still pending, with one reason. */
+static void fail_pending(struct proc_batch *b, const char *reason)
+{
+    struct proc_failure *f = fr_xcalloc(b->n ? b->n : 1, sizeof(*f));
+    struct proc_item **its = fr_xcalloc(b->n ? b->n : 1, sizeof(*its));
+
+    record_failures(b, f, its, add_pending(b, reason, f, its, 0));
     free(f);
-    free(idx);
+    free(its);
 }
 
 void proc_batch_finish(struct proc_batch *b)
@@ -323,15 +348,13 @@ static void mark_written(struct proc_batch *b, struct proc_result *res, size_t n
     count_outcome(p, "active", ok);
 }
 
-/* Items the answer did not cover, or covered with a bad or invalid record: the records'
- * own reasons go to PostgreSQL in one statement, then the omitted ones in another. */
+/* Items the answer covered with a bad or invalid record (each with its own reason), and
+ * the ones it did not cover: one statement for all of them. */
 static void fail_rest(struct proc_batch *b)
 {
-    struct proc *p = b->p;
-    struct proc_failure *f = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*f));
-    struct proc_item **its = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*its));
+    struct proc_failure *f = fr_xcalloc(b->n ? b->n : 1, sizeof(*f));
+    struct proc_item **its = fr_xcalloc(b->n ? b->n : 1, sizeof(*its));
     size_t from = 0, n = 0;
-    struct fr_error err = {0};
 
     for (size_t k = 0; k < b->nproducts; k++) {
         struct fr_keepa_product *pr = &b->products[k];
@@ -349,30 +372,10 @@ static void fail_rest(struct proc_batch *b)
         f[n].reason = pr->reason[0] ? pr->reason : "malformed record";
         f[n++].final = pr->status == FR_KEEPA_INVALID;
     }
-    /* On failure the items stay pending and fail_pending tries again (or releases them). */
-    if (n > 0 && proc_store_fail(&p->db, &p->store, f, n, &err) != 0)
-        log_warn("cannot record failed records: %s", err.msg);
-    for (size_t k = 0; k < n && err.code == 0; k++) {
-        struct proc_item *it = its[k];
-        if (f[k].outcome >= 1) {
-            it->outcome = ITEM_DONE;
-            if (f[k].outcome == 1) {
-                fr_queue_dead_letter(&p->queue, it->id, strlen(it->id), f[k].reason, NULL);
-                p->stats.failed++;
-                count_outcome(p, "failed", 1);
-            }
-        } else if (f[k].outcome == 0) {
-            it->outcome = ITEM_RETRY;
-            it->retry_due_ms = fr_wall_ms() + fr_backoff_delay(p->cfg->retry_base_ms,
-                                                               p->cfg->retry_cap_ms,
-                                                               f[k].attempts, &p->rng);
-            p->stats.retried++;
-            count_outcome(p, "retry", 1);
-        }
-    }
+    n = add_pending(b, "upstream omitted the product from its answer", f, its, n);
+    record_failures(b, f, its, n);
     free(f);
     free(its);
-    fail_pending(b, "upstream omitted the product from its answer");
 }
 
 static void on_store_retry(evutil_socket_t fd, short what, void *arg)

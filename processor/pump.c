@@ -97,10 +97,9 @@ static void parse_entries(struct proc_batch *b, const struct fr_queue_batch *qb)
     b->items = fr_xcalloc(qb->n ? qb->n : 1, sizeof(*b->items));
     b->ids = next = fr_xmalloc(room ? room : 1);
     for (size_t i = 0; i < qb->n; i++) {
-        size_t len;
-
         struct fr_queue_item it;
         struct fr_error err = {0};
+        size_t len;
         int dup = 0;
 
         if (fr_queue_parse_item(qb->raw[i], qb->lens[i], fr_keepa_valid_asin, &it, &err) != 0) {

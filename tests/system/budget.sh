@@ -15,9 +15,7 @@ start_fake --products 100000 --key "test:$R" --initial-tokens "$R" --minute-ms "
 fake_start=$(date +%s%3N)
 
 # Far more work than the budget covers, so the budget is the only limit.
-seq 0 39999 | awk '{ s = ""; n = $1; for (i = 0; i < 8; i++) { d = n % 36; n = int(n / 36);
-    s = substr("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", d + 1, 1) s } print "B0" s }' |
-    sed 's/^/RPUSH freshet:{keepa}:queue /' | rcli >/dev/null
+catalog_ids 0 40000 | sed 's/^/RPUSH freshet:{keepa}:queue /' | rcli >/dev/null
 
 export FRESHET_TOKEN_PERIOD=${MINUTE_MS}ms FRESHET_SELLERS=false FRESHET_IDLE_POLL=50ms
 for i in 1 2 3 4; do

@@ -100,10 +100,7 @@ fresh_db faults_invalid
 export FRESHET_SOURCE=inv
 "$FRESHET_BIN/freshetctl" migrate >/dev/null 2>&1
 start_fake --products 400 --invalid-rate 0.3
-awk 'BEGIN { d = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    for (i = 0; i < 400; i++) { s = ""; n = i
-        for (k = 0; k < 9; k++) { s = substr(d, n % 36 + 1, 1) s; n = int(n / 36) }
-        print "B" s } }' >"$T_DIR/inv_ids.txt"
+catalog_ids 0 400 >"$T_DIR/inv_ids.txt"
 "$FRESHET_BIN/freshetctl" backfill - <"$T_DIR/inv_ids.txt" >"$T_DIR/inv_backfill.log" 2>&1
 "$FRESHET_BIN/freshet-processor" --once >"$T_DIR/processor3.log" 2>&1
 expect_eq "processor --once over answers with invalid records exits 0" 0 "$?"

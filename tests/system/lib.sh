@@ -98,6 +98,15 @@ start_fake() {
     export KEEPA_BASE_URL=$FAKE_URL KEEPA_API_KEY=${KEEPA_API_KEY:-test}
 }
 
+# catalog_ids FIRST COUNT: the fake Keepa's ASINs for catalog indexes FIRST.., one a line
+# ("B" and the index in 9 base-36 digits).
+catalog_ids() {
+    awk -v first="$1" -v count="$2" 'BEGIN { d = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        for (i = first; i < first + count; i++) { s = ""; n = i
+            for (k = 0; k < 9; k++) { s = substr(d, n % 36 + 1, 1) s; n = int(n / 36) }
+            print "B" s } }'
+}
+
 # wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds; 1 on time-out.
 wait_for() {
     local deadline=$(( $(date +%s) + $1 ))
