@@ -3,7 +3,7 @@
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CC       ?= cc
-PKGS     := hiredis libcurl libpq jansson libevent zlib
+PKGS     := hiredis libcurl libpq jansson libevent zlib yaml-0.1
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wold-style-definition -Wwrite-strings -Wpointer-arith -Wcast-qual -Wformat=2 \
             -Wundef -Wvla -Wimplicit-fallthrough -Wnull-dereference -fno-common

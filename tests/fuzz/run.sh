@@ -27,7 +27,7 @@ case $($CC --version 2>/dev/null | head -n 1) in
 *) CC=clang ;;
 esac
 OUT=build-fuzz
-PKGS=(hiredis libcurl libpq jansson libevent zlib)
+PKGS=(hiredis libcurl libpq jansson libevent zlib yaml-0.1)
 SAN=(-g -O1 "-fsanitize=fuzzer,address,undefined" -fno-sanitize-recover=all)
 pc_cflags=$(pkg-config --cflags "${PKGS[@]}") || exit 2
 pc_libs=$(pkg-config --libs "${PKGS[@]}") || exit 2
