@@ -53,7 +53,7 @@ TESTBINS := $(if $(UNIT_SRC),$(BUILD)/tests/unit-tests) \
             $(if $(INTEG_SRC),$(BUILD)/tests/integration-tests) \
             $(patsubst tests/%.c,$(BUILD)/tests/%,$(TOOL_SRC))
 
-.PHONY: all test test-asan test-chaos clean install demo bench deps fuzz
+.PHONY: all test test-asan test-chaos test-fresh clean install demo bench deps fuzz
 all: $(BINARIES) $(TESTBINS)
 
 $(BUILD)/%.o: %.c
@@ -135,6 +135,10 @@ test-asan: deps
 test-chaos: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/run.sh $(BIN) $(BUILD) chaos
+
+# test-fresh: the README's first steps in a bare Debian 12 chroot (minutes; not in `make test`).
+test-fresh:
+	@bash tests/fresh/run.sh
 
 fuzz: deps
 	@$(MAKE) --no-print-directory all

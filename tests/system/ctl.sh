@@ -7,6 +7,7 @@
 # and JSONL in bounded memory; verify-freshness both ways; status --json and --watch.
 # Data is seeded with SQL; the real processor runs only to show that enqueue re-fetches.
 . "$(dirname "$0")/lib.sh"
+need jq:jq
 
 CTL=$FRESHET_BIN/freshetctl
 K='freshet:{keepa}:'

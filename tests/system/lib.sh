@@ -13,6 +13,20 @@ export FRESHET_LOG_FORMAT=${FRESHET_LOG_FORMAT:-json} FRESHET_ADMIN_ADDR=${FRESH
 T_PASSED=0
 T_FAILED=0
 T_PIDS=()
+
+# need CMD:PACKAGE...: a test that lacks a tool fails once, naming the Debian package
+# (deploy/install-deps.sh installs them all), instead of failing every check that uses it.
+need() {
+    local pair missing=
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair%%:*} (Debian package ${pair#*:})"
+    done
+    [ -z "$missing" ] && return 0
+    echo "not ok - $(basename "$0") needs:$missing; deploy/install-deps.sh installs it"
+    echo "0 passed, 1 failed"
+    exit 1
+}
+need psql:postgresql-client redis-cli:redis-tools curl:curl pgrep:procps
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/freshet-sys.XXXXXX")
 
 t_cleanup() {
