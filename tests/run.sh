@@ -36,6 +36,11 @@ if [ "${FRESHET_SANITIZED:-0}" = 1 ]; then
 fi
 log=$(mktemp "${TMPDIR:-/tmp}/freshet-run.XXXXXX")
 trap 'rm -f "$log"' EXIT
+# A suite that failed keeps its whole output here, and the failed checks are listed at
+# the end, so a CI log alone says what failed and where the rest is.
+LOGDIR=${FRESHET_TEST_LOGDIR:-$BUILD/test-logs}
+mkdir -p "$LOGDIR"
+failed_suites=()
 
 # Adds a Criterion run's counts (its "Synthesis" line) to the totals.
 count_criterion() {
@@ -74,9 +79,18 @@ run_logged() {
     return "${PIPESTATUS[0]}"
 }
 
+# keep_if_failed NAME FAILED-BEFORE: when the suite added failures, keep its log.
+keep_if_failed() {
+    local name=${1//\//_}
+    [ "$failed" -gt "$2" ] || return 0
+    cp "$log" "$LOGDIR/$name.log"
+    failed_suites+=("$1")
+}
+
 banner() { printf '\n=== %s ===\n' "$1"; }
 
 for suite in "${suites[@]}"; do
+    before=$failed
     case "$suite" in
     unit)
         banner "unit tests"
@@ -103,15 +117,19 @@ for suite in "${suites[@]}"; do
             [ -e "$t" ] || continue
             [ "$(basename "$t")" = lib.sh ] && continue
             banner "$suite: $(basename "$t" .sh)"
+            before=$failed
             run_logged bash tests/harness/with-services.sh bash "$t"
             count_plain "$t" $?
+            keep_if_failed "$suite-$(basename "$t" .sh)" "$before"
         done
+        continue
         ;;
     *)
         echo "run.sh: unknown suite '$suite'"
         failed=$((failed + 1))
         ;;
     esac
+    keep_if_failed "$suite" "$before"
 done
 
 if [ -n "$SAN_DIR" ]; then
@@ -126,6 +144,13 @@ if [ -n "$SAN_DIR" ]; then
     rm -rf "$SAN_DIR"
 fi
 
+if [ ${#failed_suites[@]} -gt 0 ]; then
+    banner "failed: ${failed_suites[*]}"
+    for f in "${failed_suites[@]}"; do
+        echo "--- $f (whole output kept in $LOGDIR/${f//\//_}.log):"
+        grep -aE '^(not ok|FAIL|\[FAIL\]|run\.sh:)|Assertion|failed:|Crashing' "$LOGDIR/${f//\//_}.log" | head -n 40
+    done
+fi
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -38,6 +38,14 @@ t_cleanup() {
     done
     # A failed test keeps its workers' logs: they are all there is to read after a CI run.
     if [ "${T_FAILED:-0}" -gt 0 ] && [ -d "$T_DIR" ]; then
+        # The CI log is often all there is: show each log's warnings and its end.
+        local f
+        for f in "$T_DIR"/*.log; do
+            [ -s "$f" ] || continue
+            echo "# --- $(basename "$f"): its last warnings and errors, then its last lines"
+            grep -aE '"level":"(warn|error)"|\b(warn|error|fatal)\b' "$f" | tail -n 8 | cut -c1-400 | sed 's/^/#   /'
+            tail -n 5 "$f" | cut -c1-400 | sed 's/^/#   | /'
+        done
         echo "# logs kept in $T_DIR"
     else
         rm -rf "$T_DIR"
