@@ -42,13 +42,15 @@ LIB        := $(BUILD)/libfreshet.a
 PROGRAMS   := scout processor refresher
 CTL_SRC    := $(wildcard ctl/*.c)
 FAKE_SRC   := $(wildcard tests/fakes/keepa/*.c)
+FAKE_REPOS_SRC := $(wildcard tests/fakes/repos/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 INTEG_SRC  := $(wildcard tests/integration/*.c)
 TOOL_SRC   := $(wildcard tests/harness/*.c tests/bench/*.c)
 MIGRATIONS := $(sort $(wildcard schemas/[0-9][0-9][0-9]_*.sql))
 JSONSCHEMAS := $(sort $(wildcard schemas/*.schema.json))
 
-BINARIES := $(addprefix $(BIN)/freshet-,$(PROGRAMS)) $(BIN)/freshetctl $(BIN)/freshet-fake-keepa
+BINARIES := $(addprefix $(BIN)/freshet-,$(PROGRAMS)) $(BIN)/freshetctl $(BIN)/freshet-fake-keepa \
+            $(BIN)/freshet-fake-repos
 TESTBINS := $(if $(UNIT_SRC),$(BUILD)/tests/unit-tests) \
             $(if $(INTEG_SRC),$(BUILD)/tests/integration-tests) \
             $(patsubst tests/%.c,$(BUILD)/tests/%,$(TOOL_SRC))
@@ -92,6 +94,12 @@ $(BIN)/freshetctl: $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC)) $(LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/freshet-fake-keepa: $(patsubst %.c,$(BUILD)/%.o,$(FAKE_SRC)) $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(V),,echo '  LD  $@';)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The second fake upstream is self-contained: it needs none of libfreshet.
+$(BIN)/freshet-fake-repos: $(patsubst %.c,$(BUILD)/%.o,$(FAKE_REPOS_SRC))
 	@mkdir -p $(@D)
 	@$(if $(V),,echo '  LD  $@';)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

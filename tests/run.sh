@@ -3,8 +3,9 @@
 # "N passed, N failed" (the sum over every suite) so CI and people read one verdict.
 #
 # Suites: unit (Criterion, no services), harness (the service harness's own checks),
-# fake (the fake Keepa's protocol checks), integration (Criterion against a private
-# Redis + PostgreSQL), system (real binaries as processes, tests/system/*.sh), chaos.
+# fake (the fake upstreams' protocol checks: Keepa and repos), integration (Criterion
+# against a private Redis + PostgreSQL), system (real binaries as processes,
+# tests/system/*.sh), chaos.
 # Default: all of them (FRESHET_CHAOS=0 leaves chaos out). Each suite prints its summary.
 # Exit status: 0 when nothing failed, 1 otherwise.
 set -u
@@ -106,6 +107,13 @@ for suite in "${suites[@]}"; do
         banner "fake Keepa protocol checks"
         run_logged bash tests/fakes/keepa/selftest.sh "$BIN/freshet-fake-keepa"
         count_plain fake $?
+        keep_if_failed fake "$before"
+        banner "fake repos (GitHub-like API) protocol checks"
+        before=$failed
+        run_logged bash tests/fakes/repos/selftest.sh "$BIN/freshet-fake-repos"
+        count_plain fake-repos $?
+        keep_if_failed fake-repos "$before"
+        continue
         ;;
     integration)
         banner "integration tests (real Redis and PostgreSQL)"

@@ -1,0 +1,151 @@
+/*
+ * stats.c - request, fault and per-id fetch counters, see stats.h.
+ */
+#include "stats.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const ep_names[RP_EP_COUNT] = {"page",  "offset", "cursor", "link",
+                                                  "batch", "single", "other"};
+
+static const char *const out_names[RP_OUT_COUNT] = {
+    "200", "400", "401",   "403",   "404",     "410",           "429",
+    "500", "503", "other", "reset", "timeout", "200-truncated", "200-garbage",
+};
+
+void rp_stats_init(struct rp_stats *st, uint32_t size)
+{
+    memset(st, 0, sizeof(*st));
+    rp_stats_resize(st, size);
+}
+
+void rp_stats_resize(struct rp_stats *st, uint32_t size)
+{
+    uint32_t *grown;
+
+    if (size <= st->size && st->fetched != NULL)
+        return;
+    grown = realloc(st->fetched, (size ? size : 1) * sizeof(*st->fetched));
+    if (grown == NULL)
+        abort();
+    if (size > st->size)
+        memset(grown + st->size, 0, (size - st->size) * sizeof(*grown));
+    st->fetched = grown;
+    st->size = size > st->size ? size : st->size;
+}
+
+void rp_stats_release(struct rp_stats *st)
+{
+    free(st->fetched);
+    st->fetched = NULL;
+    st->size = 0;
+}
+
+void rp_stats_reset(struct rp_stats *st)
+{
+    memset(st->requests, 0, sizeof(st->requests));
+    memset(st->faults, 0, sizeof(st->faults));
+    st->listed = st->fetched_total = st->fetched_unique = 0;
+    st->fetched_max = 0;
+    memset(st->fetched, 0, st->size * sizeof(*st->fetched));
+}
+
+const char *rp_endpoint_name(enum rp_endpoint ep)
+{
+    return ep < RP_EP_COUNT ? ep_names[ep] : "?";
+}
+
+enum rp_outcome rp_outcome_of_status(int status)
+{
+    static const int codes[] = {200, 400, 401, 403, 404, 410, 429, 500, 503};
+
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        if (codes[i] == status)
+            return (enum rp_outcome)i;
+    }
+    return RP_OUT_OTHER_STATUS;
+}
+
+void rp_stats_request(struct rp_stats *st, enum rp_endpoint ep, enum rp_outcome out)
+{
+    st->requests[ep][out]++;
+}
+
+void rp_stats_fault(struct rp_stats *st, enum rp_fault f)
+{
+    st->faults[f]++;
+}
+
+void rp_stats_fetched(struct rp_stats *st, uint32_t idx)
+{
+    uint32_t n;
+
+    st->fetched_total++;
+    if (idx >= st->size)
+        return;
+    n = ++st->fetched[idx];
+    if (n == 1)
+        st->fetched_unique++;
+    if (n > st->fetched_max)
+        st->fetched_max = n;
+}
+
+/* The sum of outcome out over every endpoint. */
+static uint64_t total(const struct rp_stats *st, enum rp_outcome out)
+{
+    uint64_t sum = 0;
+
+    for (int ep = 0; ep < RP_EP_COUNT; ep++)
+        sum += st->requests[ep][out];
+    return sum;
+}
+
+static json_t *requests_json(const struct rp_stats *st)
+{
+    json_t *all = json_object();
+
+    for (int ep = 0; ep < RP_EP_COUNT; ep++) {
+        json_t *one = json_object();
+        for (int o = 0; o < RP_OUT_COUNT; o++) {
+            if (st->requests[ep][o] != 0)
+                json_object_set_new(one, out_names[o],
+                                    json_integer((json_int_t)st->requests[ep][o]));
+        }
+        json_object_set_new(all, ep_names[ep], one);
+    }
+    return all;
+}
+
+void rp_stats_render(const struct rp_stats *st, json_t *obj)
+{
+    json_t *faults = json_object();
+
+    json_object_set_new(obj, "requests", requests_json(st));
+    json_object_set_new(obj, "rate_limited", json_integer((json_int_t)total(st, RP_OUT_429)));
+    json_object_set_new(obj, "unauthorized", json_integer((json_int_t)total(st, RP_OUT_401)));
+    json_object_set_new(obj, "forbidden", json_integer((json_int_t)total(st, RP_OUT_403)));
+    json_object_set_new(obj, "listed", json_integer((json_int_t)st->listed));
+    json_object_set_new(obj, "fetched", json_integer((json_int_t)st->fetched_total));
+    json_object_set_new(obj, "fetched_unique", json_integer((json_int_t)st->fetched_unique));
+    json_object_set_new(obj, "fetched_max", json_integer(st->fetched_max));
+    for (int f = RP_FAULT_NONE + 1; f < RP_FAULT_COUNT; f++)
+        json_object_set_new(faults, rp_fault_name((enum rp_fault)f),
+                            json_integer((json_int_t)st->faults[f]));
+    json_object_set_new(obj, "faults", faults);
+}
+
+void rp_stats_render_ids(const struct rp_stats *st, json_t *obj, const char *key, uint32_t min)
+{
+    json_t *ids = json_object();
+    char id[16];
+
+    for (uint32_t i = 0; i < st->size; i++) {
+        if (st->fetched[i] == 0 || st->fetched[i] < min)
+            continue;
+        snprintf(id, sizeof(id), "%u", i + 1);
+        json_object_set_new(ids, id, json_integer(st->fetched[i]));
+    }
+    json_object_set_new(obj, key, ids);
+}
