@@ -105,7 +105,11 @@ signal_run() {
     local t rc pids=
     t=$(newtmp "$1")
     [ "$4" = group ] && set -m
-    TMPDIR=$t "$WS" sh -c 'echo "$FRESHET_TEST_DIR" > "$0"; sleep 300 & echo $! >> "$0"; wait' "$WORK/$1.info" &
+    # A Ctrl-C reaches a terminal's job whatever this test inherited: run under nohup or
+    # as a background job, SIGINT is ignored here, and a shell cannot trap a signal
+    # ignored at its start (the run would wait for the sleep, then fail).
+    TMPDIR=$t env --default-signal=INT,QUIT "$WS" \
+        sh -c 'echo "$FRESHET_TEST_DIR" > "$0"; sleep 300 & echo $! >> "$0"; wait' "$WORK/$1.info" &
     local wpid=$!
     set +m
     if [ "$3" = up ]; then wait_file "$WORK/$1.info" && sleep 0.3
