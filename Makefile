@@ -55,7 +55,7 @@ TESTBINS := $(if $(UNIT_SRC),$(BUILD)/tests/unit-tests) \
             $(if $(INTEG_SRC),$(BUILD)/tests/integration-tests) \
             $(patsubst tests/%.c,$(BUILD)/tests/%,$(TOOL_SRC))
 
-.PHONY: all test test-asan test-chaos test-fresh clean install demo bench deps fuzz
+.PHONY: all test test-asan test-chaos test-fresh test-containers clean install demo bench deps fuzz
 all: $(BINARIES) $(TESTBINS)
 
 $(BUILD)/%.o: %.c
@@ -147,6 +147,10 @@ test-chaos: deps
 # test-fresh: the README's first steps in a bare Debian 12 chroot (minutes; not in `make test`).
 test-fresh:
 	@bash tests/fresh/run.sh
+
+# test-containers: the image and docker-compose.yml (3 processors) run under podman (needs root).
+test-containers:
+	@bash tests/containers/run.sh
 
 fuzz: deps
 	@$(MAKE) --no-print-directory all

@@ -47,9 +47,15 @@ done
 # pycheck SECTION: runs a section of the Python checker; its lines
 # "ok NAME", "fail NAME<TAB>DETAIL", "skip NAME<TAB>WHY", "note TEXT" are counted here.
 pycheck() {
-    local kind rest name detail
     if [ -z "$PY" ]; then skip "$1 checks" "no python3 with the yaml module (python3-yaml)"; return; fi
     "$PY" "$TMP/checks.py" "$@" >"$TMP/py.out" 2>&1 || echo "fail $1 checker crashed	$(tail -n 5 "$TMP/py.out")" >>"$TMP/py.out"
+    count_lines "$TMP/py.out"
+}
+
+# count_lines FILE: counts a checker's "ok NAME", "fail NAME<TAB>DETAIL", "skip NAME<TAB>WHY"
+# and "note TEXT" lines (pycheck, tests/containers/k8s/check.sh).
+count_lines() {
+    local kind rest name detail line
     while IFS= read -r line; do
         kind=${line%% *}
         rest=${line#* }
@@ -63,7 +69,7 @@ pycheck() {
         note) note "$rest" ;;
         *) echo "$line" ;;
         esac
-    done <"$TMP/py.out"
+    done <"$1"
 }
 
 cat >"$TMP/checks.py" <<'PYTHON'
@@ -672,6 +678,10 @@ fi
 
 echo "# Kubernetes manifests"
 pycheck k8s
+# Against the Kubernetes API schemas and KEDA's documented fields (npm packages that
+# make test-containers installs; a "skip" line when they are not installed).
+bash tests/containers/k8s/check.sh >"$TMP/k8s.out" 2>&1
+count_lines "$TMP/k8s.out"
 
 echo "# Prometheus"
 if have promtool; then
