@@ -1,0 +1,21 @@
+/*
+ * builtin — see builtin.h. One row per built-in source.
+ */
+#include "common/sources/builtin.h"
+
+#include <string.h>
+
+#include "common/sources/keepa_fields.h"
+
+static const struct fr_source_builtin builtins[] = {
+    {"keepa", fr_keepa_payload_has_field},
+};
+
+const struct fr_source_builtin *fr_source_builtin_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
+        if (strcmp(builtins[i].name, name) == 0)
+            return &builtins[i];
+    }
+    return NULL;
+}
