@@ -33,6 +33,16 @@ int ctl_backfill(int argc, char **argv);
 int ctl_dlq(int argc, char **argv);
 int ctl_export(int argc, char **argv);
 int ctl_verify_freshness(int argc, char **argv);
+int ctl_sources(int argc, char **argv);
+
+/* ---- dispatch.c ------------------------------------------------------------------ */
+
+/* Runs the action named by argv[1] of a command with actions (argv[0] is the command):
+ * the action gets argv from its own name on. No action: usage on stderr and 2; --help
+ * or -h: usage on stdout and 0; an unknown action: "<prog>: unknown action 'x' (a, b or
+ * c)" and 2. Returns the action's exit status otherwise. */
+int ctl_dispatch(const char *prog, const struct ctl_command *actions, size_t n,
+                 void (*usage)(FILE *f), int argc, char **argv);
 
 /* ---- args.c ---------------------------------------------------------------------- */
 

@@ -228,20 +228,12 @@ static void usage(FILE *f)
 
 int ctl_dlq(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "list") == 0)
-        return dlq_list(argc - 1, argv + 1);
-    if (strcmp(argv[1], "retry") == 0)
-        return dlq_retry(argc - 1, argv + 1);
-    if (strcmp(argv[1], "purge") == 0)
-        return dlq_purge(argc - 1, argv + 1);
-    fprintf(stderr, "freshetctl dlq: unknown action '%s' (list, retry or purge)\n", argv[1]);
-    return 2;
+    static const struct ctl_command actions[] = {
+        {"list", "show both", dlq_list},
+        {"retry", "put failed rows back to work", dlq_retry},
+        {"purge", "delete dead letters", dlq_purge},
+    };
+
+    return ctl_dispatch("freshetctl dlq", actions, sizeof(actions) / sizeof(actions[0]), usage,
+                        argc, argv);
 }

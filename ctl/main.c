@@ -17,13 +17,15 @@ static const struct ctl_command commands[] = {
     {"export", "stream rows as CSV or JSON lines (--format csv|jsonl)", ctl_export},
     {"verify-freshness", "exit 1 with a reason when the catalog is stale (for cron)",
      ctl_verify_freshness},
+    {"sources", "source files: sources list | check FILE [--sample FILE.json]", ctl_sources},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: freshetctl COMMAND [OPTIONS]\n\n"
-               "Operates a freshet deployment: schema, queues, dead letters, exports.\n\n"
+               "Operates a freshet deployment: schema, queues, dead letters, exports,\n"
+               "source files.\n\n"
                "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-17s %s\n", commands[i].name, commands[i].summary);
