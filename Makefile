@@ -43,6 +43,7 @@ PROGRAMS   := scout processor refresher
 CTL_SRC    := $(wildcard ctl/*.c)
 FAKE_SRC   := $(wildcard tests/fakes/keepa/*.c)
 FAKE_REPOS_SRC := $(wildcard tests/fakes/repos/*.c)
+FAKE_LLM_SRC := $(wildcard tests/fakes/llm/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 INTEG_SRC  := $(wildcard tests/integration/*.c)
 TOOL_SRC   := $(wildcard tests/harness/*.c tests/bench/*.c)
@@ -50,7 +51,7 @@ MIGRATIONS := $(sort $(wildcard schemas/[0-9][0-9][0-9]_*.sql))
 JSONSCHEMAS := $(sort $(wildcard schemas/*.schema.json))
 
 BINARIES := $(addprefix $(BIN)/freshet-,$(PROGRAMS)) $(BIN)/freshetctl $(BIN)/freshet-fake-keepa \
-            $(BIN)/freshet-fake-repos
+            $(BIN)/freshet-fake-repos $(BIN)/freshet-fake-llm
 TESTBINS := $(if $(UNIT_SRC),$(BUILD)/tests/unit-tests) \
             $(if $(INTEG_SRC),$(BUILD)/tests/integration-tests) \
             $(patsubst tests/%.c,$(BUILD)/tests/%,$(TOOL_SRC))
@@ -94,6 +95,11 @@ $(BIN)/freshetctl: $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC)) $(LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/freshet-fake-keepa: $(patsubst %.c,$(BUILD)/%.o,$(FAKE_SRC)) $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(V),,echo '  LD  $@';)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/freshet-fake-llm: $(patsubst %.c,$(BUILD)/%.o,$(FAKE_LLM_SRC)) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(V),,echo '  LD  $@';)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

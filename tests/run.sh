@@ -3,7 +3,7 @@
 # "N passed, N failed" (the sum over every suite) so CI and people read one verdict.
 #
 # Suites: unit (Criterion, no services), harness (the service harness's own checks),
-# fake (the fake upstreams' protocol checks: Keepa and repos), integration (Criterion
+# fake (the fake upstreams' protocol checks: Keepa, repos, LLM), integration (Criterion
 # against a private Redis + PostgreSQL), system (real binaries as processes,
 # tests/system/*.sh), chaos.
 # Default: all of them (FRESHET_CHAOS=0 leaves chaos out). Each suite prints its summary.
@@ -113,6 +113,11 @@ for suite in "${suites[@]}"; do
         run_logged bash tests/fakes/repos/selftest.sh "$BIN/freshet-fake-repos"
         count_plain fake-repos $?
         keep_if_failed fake-repos "$before"
+        banner "fake LLM (OpenAI-compatible API) protocol checks"
+        before=$failed
+        run_logged bash tests/fakes/llm/selftest.sh "$BIN/freshet-fake-llm"
+        count_plain fake-llm $?
+        keep_if_failed fake-llm "$before"
         continue
         ;;
     integration)
