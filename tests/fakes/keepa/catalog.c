@@ -4,10 +4,12 @@
  * A product's version is floor(elapsed / period) plus its manual bumps. Bumps
  * are the only per-product state: a lazily allocated record holding the bump
  * count and the times of the most recent bumps, so the history can interleave
- * scheduled changes and bumps exactly and stay stable across requests.
+ * scheduled changes and bumps exactly and stay stable across requests. In
+ * drift mode every question about versions goes to drift.c instead.
  */
 #include "catalog.h"
 
+#include "drift.h"
 #include "hash.h"
 
 #include <stdlib.h>
@@ -26,6 +28,8 @@ struct fk_catalog {
     double invalid_rate;
     uint64_t bump_generation;
     struct fk_bumps **bumps; /* size entries, NULL until a product is bumped */
+    struct fk_drift *drift;  /* NULL: the periodic model */
+    enum fk_drift_deal deal;
 };
 
 static const char b36[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -34,7 +38,8 @@ static const char b36[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 static const int64_t period_mult[5] = {1, 2, 4, 8, 0};
 
 struct fk_catalog *fk_catalog_new(uint64_t seed, uint32_t size, int64_t change_period_ms,
-                                  double invalid_rate)
+                                  double invalid_rate, const struct fk_drift_spec *drift,
+                                  enum fk_drift_deal deal)
 {
     struct fk_catalog *cat = calloc(1, sizeof(*cat));
 
@@ -44,9 +49,12 @@ struct fk_catalog *fk_catalog_new(uint64_t seed, uint32_t size, int64_t change_p
     cat->size = size;
     cat->change_period = change_period_ms;
     cat->invalid_rate = invalid_rate;
+    cat->deal = deal;
     cat->bumps = calloc(size ? size : 1, sizeof(*cat->bumps));
     if (cat->bumps == NULL)
         abort();
+    if (drift != NULL && drift->kind != FK_DRIFT_OFF)
+        cat->drift = fk_drift_new(drift, seed, size);
     return cat;
 }
 
@@ -57,6 +65,7 @@ void fk_catalog_free(struct fk_catalog *cat)
     for (uint32_t i = 0; i < cat->size; i++)
         free(cat->bumps[i]);
     free(cat->bumps);
+    fk_drift_free(cat->drift);
     free(cat);
 }
 
@@ -68,6 +77,29 @@ uint32_t fk_catalog_size(const struct fk_catalog *cat)
 uint64_t fk_catalog_seed(const struct fk_catalog *cat)
 {
     return cat->seed;
+}
+
+void fk_catalog_grow(struct fk_catalog *cat, uint32_t size)
+{
+    struct fk_bumps **bumps;
+
+    if (size > FK_CATALOG_MAX)
+        size = FK_CATALOG_MAX;
+    if (size <= cat->size)
+        return;
+    bumps = realloc(cat->bumps, size * sizeof(*bumps));
+    if (bumps == NULL)
+        abort();
+    memset(bumps + cat->size, 0, (size - cat->size) * sizeof(*bumps));
+    cat->bumps = bumps;
+    if (cat->drift != NULL)
+        fk_drift_grow(cat->drift, size);
+    cat->size = size;
+}
+
+struct fk_drift *fk_catalog_drift(const struct fk_catalog *cat)
+{
+    return cat->drift;
 }
 
 void fk_asin_encode(uint32_t idx, char out[FK_ASIN_LEN + 1])
@@ -118,7 +150,19 @@ int64_t fk_catalog_period(const struct fk_catalog *cat, uint32_t idx)
 {
     uint64_t h = fk_hashv(cat->seed, idx, FK_SALT_PERIOD, 0);
 
+    if (cat->drift != NULL)
+        return (int64_t)(1000.0 / fk_drift_rate(cat->drift, idx));
     return cat->change_period * period_mult[h % 5];
+}
+
+double fk_catalog_rate(const struct fk_catalog *cat, uint32_t idx)
+{
+    int64_t period;
+
+    if (cat->drift != NULL)
+        return fk_drift_rate(cat->drift, idx);
+    period = fk_catalog_period(cat, idx);
+    return period > 0 ? 1000.0 / (double)period : 0.0;
 }
 
 /* Number of scheduled (time-driven) changes of product idx up to now. */
@@ -135,7 +179,22 @@ int64_t fk_catalog_version(const struct fk_catalog *cat, uint32_t idx, int64_t n
 {
     const struct fk_bumps *b = cat->bumps[idx];
 
+    if (cat->drift != NULL)
+        return fk_drift_version(cat->drift, idx, now);
     return scheduled_changes(cat, idx, now) + (b ? b->count : 0);
+}
+
+int64_t fk_catalog_deal_version(const struct fk_catalog *cat, uint32_t idx, int64_t now)
+{
+    if (cat->drift != NULL)
+        return fk_drift_deal_version(cat->drift, idx, now, cat->deal);
+    return fk_catalog_version(cat, idx, now);
+}
+
+void fk_catalog_served(struct fk_catalog *cat, uint32_t idx, int64_t now)
+{
+    if (cat->drift != NULL)
+        fk_drift_served(cat->drift, idx, now);
 }
 
 int64_t fk_catalog_tracked_at(const struct fk_catalog *cat, uint32_t idx)
@@ -150,6 +209,10 @@ void fk_catalog_bump(struct fk_catalog *cat, uint32_t idx, int64_t now)
 {
     struct fk_bumps *b = cat->bumps[idx];
 
+    if (cat->drift != NULL) {
+        fk_drift_bump(cat->drift, idx, now);
+        return;
+    }
     if (b == NULL) {
         b = calloc(1, sizeof(*b));
         if (b == NULL)
@@ -164,8 +227,11 @@ void fk_catalog_bump(struct fk_catalog *cat, uint32_t idx, int64_t now)
 uint64_t fk_catalog_epoch(const struct fk_catalog *cat, int64_t now)
 {
     /* All scheduled changes happen on multiples of the base period. */
-    uint64_t tick = cat->change_period > 0 ? (uint64_t)(now / cat->change_period) : 0;
+    uint64_t tick;
 
+    if (cat->drift != NULL)
+        return fk_drift_epoch(cat->drift, now);
+    tick = cat->change_period > 0 ? (uint64_t)(now / cat->change_period) : 0;
     return fk_mix64(tick) ^ cat->bump_generation;
 }
 
@@ -209,9 +275,22 @@ int fk_catalog_history(const struct fk_catalog *cat, uint32_t idx, int64_t now,
                        struct fk_point pts[FK_HISTORY_MAX])
 {
     struct fk_point tmp[FK_HISTORY_MAX];
-    int n = collect_newest_first(cat, idx, now, tmp);
+    int n;
 
+    if (cat->drift != NULL)
+        return fk_drift_history(cat->drift, idx, now, INT64_MAX, fk_catalog_tracked_at(cat, idx),
+                                pts);
+    n = collect_newest_first(cat, idx, now, tmp);
     for (int i = 0; i < n; i++)
         pts[i] = tmp[n - 1 - i];
     return n;
+}
+
+int fk_catalog_deal_history(const struct fk_catalog *cat, uint32_t idx, int64_t now,
+                            struct fk_point pts[FK_HISTORY_MAX])
+{
+    if (cat->drift == NULL)
+        return fk_catalog_history(cat, idx, now, pts);
+    return fk_drift_history(cat->drift, idx, now, fk_catalog_deal_version(cat, idx, now),
+                            fk_catalog_tracked_at(cat, idx), pts);
 }

@@ -7,6 +7,7 @@
 #include "params.h"
 #include "prices.h"
 #include "reply.h"
+#include "world.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -30,10 +31,16 @@ enum fk_control fk_control_route(const char *path)
         return FK_CTL_CONFIG;
     if (path_is(path, "/_fake/reset-stats"))
         return FK_CTL_RESET_STATS;
+    if (path_is(path, "/_fake/truth"))
+        return FK_CTL_TRUTH;
+    if (path_is(path, "/_fake/drift"))
+        return FK_CTL_DRIFT;
+    if (path_is(path, "/_fake/grow"))
+        return FK_CTL_GROW;
     return FK_CTL_NONE;
 }
 
-static void reply_error(struct fk_call *c, const char *message)
+void fk_control_error(struct fk_call *c, const char *message)
 {
     struct fk_buf b;
 
@@ -101,7 +108,7 @@ static void bump_handle(struct fk_call *c)
     struct fk_buf b, unknown;
 
     if (list == NULL) {
-        reply_error(c, "asin is required");
+        fk_control_error(c, "asin is required");
         return;
     }
     fk_buf_init(&b, 256);
@@ -141,11 +148,30 @@ static int set_fraction(double *out, const char *value)
     return 0;
 }
 
+/* Reads key_rate=NAME:RATE: the key (borrowed) and its new rate; -1 with err. */
+static int parse_key_rate(struct fk_server *srv, const char *value, struct fk_key **key,
+                          int64_t *rate, char *err, size_t errlen)
+{
+    struct fk_key spec;
+
+    if (fk_key_parse(value, &spec, err, errlen) < 0)
+        return -1;
+    *key = fk_keys_find(&srv->keys, spec.name);
+    if (spec.expired || *key == NULL) {
+        snprintf(err, errlen, "key_rate names no configured key, or a flag: '%s'", value);
+        return -1;
+    }
+    *rate = spec.rate;
+    return 0;
+}
+
 /* Applies every query parameter to copies first, so a bad one changes nothing. */
 static void config_handle(struct fk_call *c)
 {
     struct fk_faults f = c->srv->faults;
     double fraction = c->srv->deal_fraction;
+    struct fk_key *rate_key = NULL;
+    int64_t rate = 0;
     struct evkeyval *kv;
     char err[160];
     struct fk_buf b;
@@ -155,15 +181,23 @@ static void config_handle(struct fk_call *c)
             if (set_fraction(&fraction, kv->value) == 0)
                 continue;
             snprintf(err, sizeof(err), "bad fraction '%s' for 'deal_fraction' (0..1)", kv->value);
+        } else if (strcmp(kv->key, "key_rate") == 0) {
+            if (parse_key_rate(c->srv, kv->value, &rate_key, &rate, err, sizeof(err)) == 0)
+                continue;
         } else if (fk_faults_set(&f, kv->key, kv->value, err, sizeof(err)) == 0) {
             continue;
         }
-        reply_error(c, err);
+        fk_control_error(c, err);
         return;
     }
     f.rng = c->srv->faults.rng;
     c->srv->faults = f;
     c->srv->deal_fraction = fraction;
+    if (rate_key != NULL) {
+        /* Refills due so far at the old rate; the next ones at the new. */
+        fk_keys_refill(&c->srv->keys, rate_key, fk_clock_elapsed());
+        rate_key->rate = rate;
+    }
     fk_buf_init(&b, 512);
     fk_jw_open(&b, '{');
     fk_jw_key(&b, "config");
@@ -171,6 +205,8 @@ static void config_handle(struct fk_call *c)
     fk_faults_render(&f, &b);
     fk_jw_key(&b, "deal_fraction");
     fk_jw_double(&b, fraction);
+    if (rate_key != NULL)
+        fk_jw_kint(&b, "key_rate", rate);
     fk_jw_close(&b, '}');
     fk_jw_close(&b, '}');
     fk_reply_plain(c, 200, &b);
@@ -199,6 +235,15 @@ void fk_control_handle(struct fk_call *c, enum fk_control which)
         break;
     case FK_CTL_CONFIG:
         config_handle(c);
+        break;
+    case FK_CTL_TRUTH:
+        fk_world_truth(c);
+        break;
+    case FK_CTL_DRIFT:
+        fk_world_drift(c);
+        break;
+    case FK_CTL_GROW:
+        fk_world_grow(c);
         break;
     default:
         reset_handle(c);

@@ -1,6 +1,7 @@
 /*
  * control.h - the endpoints tests use to observe and steer the fake:
- * GET /stats, /_fake/bump, /_fake/config and /_fake/reset-stats.
+ * GET /stats, /_fake/bump, /_fake/config and /_fake/reset-stats, and those of
+ * world.h (/_fake/truth, /_fake/drift, /_fake/grow).
  *
  * They need no key, cost nothing, are never faulted or delayed, and are not
  * counted in /stats.
@@ -16,6 +17,9 @@ enum fk_control {
     FK_CTL_BUMP,
     FK_CTL_CONFIG,
     FK_CTL_RESET_STATS,
+    FK_CTL_TRUTH,
+    FK_CTL_DRIFT,
+    FK_CTL_GROW,
 };
 
 /* Returns the control endpoint at path (trailing slash ignored), FK_CTL_NONE if none. */
@@ -23,5 +27,8 @@ enum fk_control fk_control_route(const char *path);
 
 /* Answers a control request (query parsed). */
 void fk_control_handle(struct fk_call *c, enum fk_control which);
+
+/* Answers 400 with {"error":{"type":"invalidParameter","message":message}}. */
+void fk_control_error(struct fk_call *c, const char *message);
 
 #endif

@@ -53,6 +53,16 @@ struct fk_deal_cache *fk_deal_cache_new(uint32_t size)
     return dc;
 }
 
+void fk_deal_cache_grow(struct fk_deal_cache *dc, uint32_t size)
+{
+    uint32_t *idx = realloc(dc->idx, (size ? size : 1) * sizeof(*idx));
+
+    if (idx == NULL)
+        abort();
+    dc->idx = idx;
+    dc->valid = 0;
+}
+
 void fk_deal_cache_free(struct fk_deal_cache *dc)
 {
     if (dc == NULL)
@@ -70,7 +80,7 @@ static void cache_rebuild(struct fk_deal_cache *dc, const struct fk_catalog *cat
 
     dc->n = 0;
     for (uint32_t i = 0; i < size; i++) {
-        int64_t v = fk_catalog_version(cat, i, now);
+        int64_t v = fk_catalog_deal_version(cat, i, now);
         if (fk_unit(fk_hashv(seed, i, FK_SALT_DEAL, v)) >= fraction)
             continue;
         dc->idx[dc->n++] = i;
@@ -216,7 +226,7 @@ static void render_deal(const struct fk_server *srv, uint32_t idx, int64_t now,
     int ncats = fk_text_categories(seed, idx, cats);
     char asin[FK_ASIN_LEN + 1];
 
-    fk_series_build(srv->cat, idx, now, &s);
+    fk_series_build_deal(srv->cat, idx, now, &s);
     fk_series_stat(&s, -1, cur);
     fk_asin_encode(idx, asin);
     fk_jw_open(out, '{');

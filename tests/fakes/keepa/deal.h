@@ -21,6 +21,9 @@
 struct fk_deal_cache *fk_deal_cache_new(uint32_t size);
 void fk_deal_cache_free(struct fk_deal_cache *dc);
 
+/* Makes room for a catalog grown to size products. */
+void fk_deal_cache_grow(struct fk_deal_cache *dc, uint32_t size);
+
 /* Handles GET /deal?selection=JSON and POST /deal with a JSON body. */
 void fk_deal_handle(struct fk_call *c, struct fk_key *key);
 

@@ -30,6 +30,8 @@ enum fk_salt {
     FK_SALT_SELLER_ID,
     FK_SALT_SELLER_INFO,
     FK_SALT_MISC,
+    FK_SALT_DRIFT_RATE,
+    FK_SALT_DRIFT_GAP,
 };
 
 /* splitmix64 finaliser: a cheap bijective mixer with good avalanche. */

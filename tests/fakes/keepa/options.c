@@ -16,6 +16,8 @@ enum opt_type {
     OPT_RATE,   /* double within [0, 1] */
     OPT_KEY,    /* repeatable NAME:RATE[:expired]; env is comma-separated */
     OPT_TOKENS, /* int64_t, or "rate" */
+    OPT_DRIFT,  /* struct fk_drift_spec */
+    OPT_DEAL,   /* enum fk_drift_deal: hide or reveal */
 };
 
 struct opt_def {
@@ -70,6 +72,11 @@ static const struct opt_def opts[] = {
      "fraction of catalog products that are productType 4 (invalid)"},
     {"deal-fraction", "F", "FAKE_KEEPA_DEAL_FRACTION", OPT_RATE, OFF(deal_fraction), 0, 0, "1",
      "fraction of products listed by /deal at any time (changes with versions)"},
+    {"drift", "SPEC", "FAKE_KEEPA_DRIFT", OPT_DRIFT, OFF(drift), 0, 0, "off",
+     "prices change as Poisson processes, mean intervals loguniform:MIN:MAX or "
+     "bimodal:SLOW:FAST:FASTSHARE (e.g. loguniform:10s:50m); off: --change-period-ms"},
+    {"drift-deal", "hide|reveal", "FAKE_KEEPA_DRIFT_DEAL", OPT_DEAL, OFF(drift_deal), 0, 0, "hide",
+     "drift mode: /deal shows a product as /product last served it (hide) or as it is now"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -113,6 +120,17 @@ static int parse_rate(const char *s, double *out)
     return 0;
 }
 
+static int parse_deal(const char *s, enum fk_drift_deal *out)
+{
+    if (strcmp(s, "hide") == 0)
+        *out = FK_DRIFT_DEAL_HIDE;
+    else if (strcmp(s, "reveal") == 0)
+        *out = FK_DRIFT_DEAL_REVEAL;
+    else
+        return -1;
+    return 0;
+}
+
 /* Adds the comma-separated key specs in list to o. */
 static int add_keys(struct fk_options *o, const char *list, char *err, size_t errlen)
 {
@@ -148,6 +166,12 @@ static void expected(const struct opt_def *d, char *out, size_t outlen)
         break;
     case OPT_RATE:
         snprintf(out, outlen, "a number in 0..1");
+        break;
+    case OPT_DRIFT:
+        snprintf(out, outlen, "off, loguniform:MIN:MAX or bimodal:SLOW:FAST:FASTSHARE");
+        break;
+    case OPT_DEAL:
+        snprintf(out, outlen, "hide or reveal");
         break;
     default:
         snprintf(out, outlen, "at most %lld bytes", (long long)d->max - 1);
@@ -187,6 +211,12 @@ static int set_value(struct fk_options *o, const struct opt_def *d, const char *
         break;
     case OPT_KEY:
         return add_keys(o, value, err, errlen);
+    case OPT_DRIFT:
+        rc = fk_drift_parse(value, (struct fk_drift_spec *)(void *)field, err, errlen);
+        break;
+    case OPT_DEAL:
+        rc = parse_deal(value, (enum fk_drift_deal *)(void *)field);
+        break;
     }
     if (rc < 0) {
         expected(d, want, sizeof(want));
@@ -216,8 +246,8 @@ static void print_help(void)
 {
     printf("usage: %s [OPTION...]\n"
            "A Keepa-API-compatible HTTP server for tests: /product, /deal, /seller, /token,\n"
-           "plus GET /stats and /_fake/{bump,config,reset-stats}. Every option can also be\n"
-           "set by the environment variable in brackets; flags win.\n\n",
+           "plus GET /stats and /_fake/{bump,config,reset-stats,truth,drift,grow}. Every option\n"
+           "can also be set by the environment variable in brackets; flags win.\n\n",
            FK_PROGRAM);
     for (size_t i = 0; i < NOPTS; i++) {
         char left[64];
@@ -305,14 +335,18 @@ enum fk_options_result fk_options_parse(struct fk_options *o, int argc, char **a
 
 void fk_options_describe(const struct fk_options *o, char *out, size_t outlen)
 {
+    char drift[128];
+
+    fk_drift_describe(&o->drift, drift, sizeof(drift));
     /* Key names are credentials in tests too: show how many, not which. */
     snprintf(out, outlen,
              "%s %s listen=%s products=%lld seed=%llu keys=%zu minute_ms=%lld "
              "change_period_ms=%lld latency_ms=%lld+%lld fail=%g/%g/%g/%g/%g/%g "
-             "invalid_rate=%g deal_fraction=%g",
+             "invalid_rate=%g deal_fraction=%g drift=%s drift_deal=%s",
              FK_PROGRAM, FRESHET_VERSION, o->listen, (long long)o->products,
              (unsigned long long)o->seed, o->nkeys, (long long)o->minute_ms,
              (long long)o->change_period_ms, (long long)o->latency_ms, (long long)o->jitter_ms,
              o->fail_5xx, o->fail_timeout, o->fail_reset, o->fail_truncate, o->fail_garbage,
-             o->fail_429, o->invalid_rate, o->deal_fraction);
+             o->fail_429, o->invalid_rate, o->deal_fraction, drift,
+             o->drift_deal == FK_DRIFT_DEAL_HIDE ? "hide" : "reveal");
 }

@@ -8,6 +8,7 @@
 #ifndef FK_OPTIONS_H
 #define FK_OPTIONS_H
 
+#include "drift.h"
 #include "tokens.h"
 
 #include <stddef.h>
@@ -35,6 +36,8 @@ struct fk_options {
     int64_t change_period_ms;
     double invalid_rate;
     double deal_fraction;
+    struct fk_drift_spec drift;
+    enum fk_drift_deal drift_deal;
 };
 
 #define FK_INITIAL_RATE INT64_MIN

@@ -121,8 +121,11 @@ void fk_product_handle(struct fk_call *c, struct fk_key *key)
     fk_jw_open(&b, '[');
     for (size_t i = 0; i < r.n; i++) {
         int64_t idx = fk_product_render(c->srv, &r.o, r.asins[i].p, r.asins[i].len, now, &b);
-        if (c->charge)
-            fk_stats_served(&c->srv->stats, idx, now, agent);
+        if (!c->charge)
+            continue;
+        fk_stats_served(&c->srv->stats, idx, now, agent);
+        if (idx >= 0)
+            fk_catalog_served(c->srv->cat, (uint32_t)idx, now);
     }
     fk_jw_close(&b, ']');
     fk_reply_api(c, 200, &b, key, cost);

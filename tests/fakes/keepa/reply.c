@@ -68,11 +68,13 @@ static void attach_body(struct evhttp_request *req, struct fk_buf *body, size_t 
     body->len = body->cap = 0;
 }
 
-static void add_headers(struct fk_call *c, int gzip)
+#define JSON_TYPE "application/json;charset=UTF-8"
+
+static void add_headers(struct fk_call *c, int gzip, const char *type)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 
-    evhttp_add_header(h, "Content-Type", "application/json;charset=UTF-8");
+    evhttp_add_header(h, "Content-Type", type);
     if (gzip)
         evhttp_add_header(h, "Content-Encoding", "gzip");
 }
@@ -92,7 +94,7 @@ void fk_reply_send(struct fk_call *c, int status, struct fk_buf *body)
     struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
     size_t len = body->len;
 
-    add_headers(c, gzip);
+    add_headers(c, gzip, JSON_TYPE);
     if (c->fault == FK_FAULT_TRUNCATE) {
         char cl[24];
         snprintf(cl, sizeof(cl), "%zu", len);
@@ -136,7 +138,7 @@ void fk_reply_param(struct fk_call *c, const char *message)
 
 void fk_reply_empty_429(struct fk_call *c)
 {
-    add_headers(c, 0);
+    add_headers(c, 0, JSON_TYPE);
     fk_stats_request(&c->srv->stats, c->ep, FK_OUT_429);
     evhttp_send_reply(c->req, 429, reason(429), NULL);
     c->req = NULL;
@@ -160,9 +162,14 @@ void fk_reply_garbage(struct fk_call *c)
 
 void fk_reply_plain(struct fk_call *c, int status, struct fk_buf *body)
 {
+    fk_reply_typed(c, status, body, JSON_TYPE);
+}
+
+void fk_reply_typed(struct fk_call *c, int status, struct fk_buf *body, const char *type)
+{
     int gzip = c->gzip && fk_gzip_body(&c->srv->gz, body) == 0;
 
-    add_headers(c, gzip);
+    add_headers(c, gzip, type);
     attach_body(c->req, body, body->len);
     evhttp_send_reply(c->req, status, reason(status), NULL);
     c->req = NULL;

@@ -46,4 +46,7 @@ void fk_reply_garbage(struct fk_call *c);
 /* Sends a control-endpoint JSON document (not counted, no faults); takes body. */
 void fk_reply_plain(struct fk_call *c, int status, struct fk_buf *body);
 
+/* The same with another Content-Type (a literal such as "text/plain"). */
+void fk_reply_typed(struct fk_call *c, int status, struct fk_buf *body, const char *type);
+
 #endif

@@ -19,12 +19,13 @@ PASS=0
 FAIL=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fake-keepa-selftest.XXXXXX") || exit 1
 PID=
+XPIDS= # the drift tests' servers
 
 cleanup() {
-    if [ -n "$PID" ]; then
-        kill "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-    fi
+    for p in $PID $XPIDS; do
+        kill "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -113,7 +114,7 @@ test_usage() {
     rc=$?
     for opt in listen port-file products seed key initial-tokens minute-ms latency-ms \
         latency-jitter-ms fail-5xx fail-timeout fail-reset fail-truncate fail-garbage \
-        fail-429-nobody change-period-ms invalid-rate deal-fraction; do
+        fail-429-nobody change-period-ms invalid-rate deal-fraction drift drift-deal; do
         grep -q -- "--$opt " "$TMP/help" || rc=1
     done
     check "--help exits 0 and lists every option" $rc
@@ -390,6 +391,228 @@ test_shutdown() {
         "rc=$rc $(tail -n 20 "$TMP/stderr")"
 }
 
+# ---- drift mode (freshness benchmarks) -------------------------------------------------
+
+# start_x NAME ARGS...: starts another server (port in $TMP/NAME.port, log $TMP/NAME.err);
+# its pid joins XPIDS. wait_x NAME: waits for its port and sets XBASE.
+start_x() {
+    name=$1
+    shift
+    # shellcheck disable=SC2086 # the wrapper is a command line on purpose
+    $WRAPPER "$BIN" --port-file "$TMP/$name.port" "$@" > /dev/null 2> "$TMP/$name.err" &
+    XPIDS="$XPIDS $!"
+}
+
+wait_x() {
+    i=0
+    while [ ! -s "$TMP/$1.port" ] && [ $i -lt 300 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    XBASE="http://127.0.0.1:$(cat "$TMP/$1.port" 2>/dev/null)"
+}
+
+# xget NAME PATH OUT: GETs PATH from server NAME into OUT.
+xget() {
+    wait_x "$1"
+    curl -s -o "$3" "$XBASE$2"
+}
+
+# prices JSON: "ASIN PRICE" per product of a /product or /deal body (PRICE the current
+# NEW price, \N for none, as in /_fake/truth).
+prices() {
+    grep -o '"asin":"B0[0-9A-Z]*"\|"current":\[-\{0,1\}[0-9]*,-\{0,1\}[0-9]*' "$1" |
+        awk '/"asin"/ { a = substr($0, 9, 10); next }
+             { n = split($0, f, ","); print a, (f[n] < 0 ? "\\N" : f[n]) }'
+}
+
+# same A B: how many ASINs of price list A have the same price in list B (file names).
+same() {
+    awk 'NR == FNR { p[$1] = $2; next } ($1 in p) && p[$1] == $2 { n++ } END { print n + 0 }' \
+        "$2" "$1"
+}
+
+# truth_prices TSV: "ASIN PRICE" of every product of a truth file.
+truth_prices() {
+    awk -F '\t' '{ print $1, $2 }' "$1"
+}
+
+test_drift_usage() {
+    for spec in loguniform:10s loguniform:50m:10s loguniform:5ms:1s bimodal:1s:2s:1.5 \
+        bimodal:1s:2s gaussian:1s:2s loguniform:1x:2s; do
+        "$BIN" --drift "$spec" > "$TMP/out" 2>&1
+        rc=$?
+        [ $rc -eq 2 ] && [ "$(wc -l < "$TMP/out")" -eq 1 ] && grep -q -- '--drift' "$TMP/out"
+        check "--drift $spec exits 2 with one line naming the option" $? "rc=$rc $(cat "$TMP/out")"
+    done
+    FAKE_KEEPA_DRIFT_DEAL=maybe "$BIN" > "$TMP/out" 2>&1
+    rc=$?
+    [ $rc -eq 2 ] && grep -q FAKE_KEEPA_DRIFT_DEAL "$TMP/out"
+    check "FAKE_KEEPA_DRIFT_DEAL=maybe exits 2 naming the variable" $? "rc=$rc $(cat "$TMP/out")"
+}
+
+# Servers a and b share a seed, c has another; all drift log-uniformly over 2 s..20 s.
+test_drift_seed_and_rates() {
+    drift="--products 300 --drift loguniform:2s:20s"
+    # shellcheck disable=SC2086 # $drift is a list of arguments
+    { start_x a --seed 11 $drift; start_x b --seed 11 $drift; start_x c --seed 12 $drift; }
+    sleep 2.5
+    xget a /_fake/truth "$TMP/a.tsv"
+    xget b /_fake/truth "$TMP/b.tsv"
+    xget c /_fake/truth "$TMP/c.tsv"
+    [ "$(wc -l < "$TMP/a.tsv")" = 300 ] && [ "$(awk -F '\t' 'NF != 4' "$TMP/a.tsv" | wc -l)" = 0 ]
+    check "/_fake/truth: one line of 4 fields per product" $? "$(head -n 3 "$TMP/a.tsv")"
+    cut -f 1,4 "$TMP/a.tsv" > "$TMP/a.rates"
+    cut -f 1,4 "$TMP/b.tsv" | cmp -s - "$TMP/a.rates"
+    check "the same seed gives every product the same change rate" $?
+    differ=$(cut -f 1,4 "$TMP/c.tsv" | paste - "$TMP/a.rates" | awk '$2 != $4' | wc -l)
+    [ "$differ" -ge 290 ]
+    check "another seed gives other rates ($differ of 300 differ)" $?
+    # Started together and read together, a and b agree but for events in between.
+    r=$(paste "$TMP/a.tsv" "$TMP/b.tsv" | awk -F '\t' '$3 == $7 { n++; if ($2 != $6) bad++ }
+        END { printf "%d %d", n, bad + 0 }')
+    [ "${r% *}" -ge 285 ] && [ "${r#* }" = 0 ]
+    check "the same seed gives the same versions and prices (equal versions, unequal prices: $r)" $?
+    cut -f 4 "$TMP/a.tsv" | sort -g > "$TMP/a.r"
+    lo=$(head -n 1 "$TMP/a.r")
+    hi=$(tail -n 1 "$TMP/a.r")
+    med=$(sed -n 150p "$TMP/a.r")
+    awk -v lo="$lo" -v hi="$hi" -v m="$med" \
+        'BEGIN { exit !(lo >= 0.05 * 0.999999 && lo < 0.06 && hi <= 0.5 * 1.000001 && hi > 0.42 &&
+                        m > 0.12 && m < 0.21) }'
+    check "rates log-uniform within 1/20s..1/2s (min $lo, max $hi, median $med)" $?
+}
+
+# Growth: sum of versions ~ sum of rates x elapsed; rate_scale multiplies both.
+test_drift_growth() {
+    start_x d --seed 5 --products 400 --drift loguniform:200ms:2s
+    wait_x d
+    sleep 3
+    xget d /stats "$TMP/d.stats"
+    xget d /_fake/truth "$TMP/d1.tsv"
+    t1=$(num uptime_ms "$TMP/d.stats")
+    r=$(awk -F '\t' -v t="$t1" '{ v += $3; e += $4 * t / 1000
+            if ($4 > 0.9) { vf += $3; ef += $4 * t / 1000 } else { vs += $3; es += $4 * t / 1000 } }
+        END { printf "%.3f %.3f %.3f", v / e, vf / ef, vs / es }' "$TMP/d1.tsv")
+    echo "$r" | awk '{ exit !($1 > 0.9 && $1 < 1.1 && $2 > 0.85 && $2 < 1.15 && $3 > 0.8 && $3 < 1.2) }'
+    check "versions grow as rate x time (all, fast half, slow half: $r)" $?
+    xget d "/_fake/drift?rate_scale=2" "$TMP/body"
+    grep -q '"rate_scale":2' "$TMP/body"
+    check "/_fake/drift?rate_scale=2 is acknowledged" $? "$(cat "$TMP/body")"
+    xget d /stats "$TMP/d.stats"
+    xget d /_fake/truth "$TMP/d2.tsv"
+    t2=$(num uptime_ms "$TMP/d.stats")
+    sleep 2
+    xget d /stats "$TMP/d.stats"
+    xget d /_fake/truth "$TMP/d3.tsv"
+    t3=$(num uptime_ms "$TMP/d.stats")
+    r=$(paste "$TMP/d1.tsv" "$TMP/d2.tsv" "$TMP/d3.tsv" | awk -F '\t' -v dt="$((t3 - t2))" '
+        { q = $8 / (2 * $4); if (q < 0.999999 || q > 1.000001) bad++; v += $11 - $7; e += $12 * dt / 1000 }
+        END { printf "%d %.3f", bad, v / e }')
+    [ "${r% *}" = 0 ] && echo "$r" | awk '{ exit !($2 > 0.88 && $2 < 1.12) }'
+    check "rate_scale=2 doubles every rate and the growth after it (bad rates, growth ratio: $r)" $?
+    xget d "/_fake/drift?rate_scale=0" "$TMP/body"
+    grep -q invalidParameter "$TMP/body"
+    check "rate_scale=0 is refused" $? "$(cat "$TMP/body")"
+}
+
+test_drift_bimodal() {
+    start_x e --seed 9 --products 1000 --drift bimodal:10s:500ms:0.2
+    xget e /_fake/truth "$TMP/e.tsv"
+    r=$(awk -F '\t' '$4 == 2 { f++; next } $4 == 0.1 { s++; next } { o++ }
+        END { printf "%d %d %d", f, s, o }' "$TMP/e.tsv")
+    echo "$r" | awk '{ exit !($1 >= 150 && $1 <= 250 && $1 + $2 == 1000 && $3 == 0) }'
+    check "bimodal:10s:500ms:0.2: about 20% change twice a second, the rest every 10 s ($r)" $?
+}
+
+# /deal shows what /product last served (hide) or the price now (reveal).
+test_drift_deal() {
+    start_x h --seed 3 --products 300 --drift loguniform:100ms:400ms --drift-deal hide
+    start_x r --seed 3 --products 300 --drift loguniform:1s:3s --drift-deal reveal
+    for x in h r; do
+        xget $x "/product?key=test&domain=1&asin=$(asins 0 100)" "$TMP/$x.product"
+        xget $x /_fake/truth "$TMP/$x.t0"
+        prices "$TMP/$x.product" > "$TMP/$x.served"
+    done
+    n=$(same "$TMP/r.served" "$(truth_prices "$TMP/r.t0" > "$TMP/r.tp"; echo "$TMP/r.tp")")
+    [ "$n" -ge 95 ]
+    check "/_fake/truth prices are /product's current NEW prices ($n of 100 read together)" $?
+    sleep 2
+    for x in h r; do
+        xget $x "/deal?key=test&selection=%7B%22page%22%3A0%2C%22domainId%22%3A1%7D" "$TMP/$x.deal"
+        xget $x /_fake/truth "$TMP/$x.t1"
+        prices "$TMP/$x.deal" > "$TMP/$x.dp"
+        truth_prices "$TMP/$x.t1" > "$TMP/$x.tp"
+    done
+    hs=$(same "$TMP/h.served" "$TMP/h.dp")
+    hn=$(same "$TMP/h.served" "$TMP/h.tp")
+    hu=$(sed -n '101,150p' "$TMP/h.dp" > "$TMP/h.unseen"; same "$TMP/h.unseen" "$TMP/h.tp")
+    [ "$hs" = 100 ] && [ "$hn" -le 20 ] && [ "$hu" -ge 35 ]
+    check "hide: /deal shows the price /product served ($hs of 100; now $hn still equal), unserved ones as now ($hu of 50)" $?
+    rt=$(same "$TMP/r.dp" "$TMP/r.tp")
+    rs=$(same "$TMP/r.served" "$TMP/r.dp")
+    [ "$rt" -ge 142 ] && [ "$rs" -le 60 ]
+    check "reveal: /deal shows the price now ($rt of 150; $rs of 100 as served 2 s ago)" $?
+}
+
+test_truth_and_grow() {
+    get "/_fake/truth?served=1"
+    [ "$(code)" = 200 ] && [ "$(wc -l < "$TMP/body")" = 400 ] &&
+        [ "$(awk -F '\t' 'NF != 6' "$TMP/body" | wc -l)" = 0 ] &&
+        [ "$(cut -f 4 "$TMP/body" | sort -u | wc -l)" -le 5 ]
+    check "/_fake/truth?served=1: 6 fields, periodic rates" $? "$(head -n 2 "$TMP/body")"
+    served=$(awk -F '\t' '$1 == "B000000042" { print $5 }' "$TMP/body")
+    get "/stats?asin=B000000042"
+    [ -n "$served" ] && [ "$served" = "$(num served "$TMP/body")" ]
+    check "its served column agrees with /stats ($served)" $?
+    get "/_fake/truth?format=json"
+    [ "$(code)" = 400 ]
+    check "/_fake/truth?format=json is refused" $?
+    get "/_fake/drift"
+    [ "$(code)" = 400 ]
+    check "/_fake/drift without drift mode is refused" $?
+    get "/_fake/grow?n=10"
+    [ "$(code)" = 200 ] && [ "$(num products "$TMP/body")" = 410 ]
+    check "/_fake/grow?n=10 grows the catalog to 410" $? "$(cat "$TMP/body")"
+    get "/deal?key=test" -G --data-urlencode 'selection={"page":2,"domainId":1}'
+    n=$(count '"asin":"B0' "$TMP/body")
+    get "/product?key=test&domain=1&asin=$(asins 405 406)"
+    [ "$n" = 110 ] && [ "$(count '"productType":0' "$TMP/body")" = 1 ]
+    check "grown products are listed by /deal ($n on page 2) and served by /product" $?
+    get "/_fake/truth"
+    [ "$(wc -l < "$TMP/body")" = 410 ]
+    check "and are in the truth" $?
+    get "/_fake/grow?n=0"
+    [ "$(code)" = 400 ]
+    check "/_fake/grow?n=0 is refused" $?
+}
+
+test_key_rate() {
+    get "/_fake/config?key_rate=small:7"
+    grep -q '"key_rate":7' "$TMP/body"
+    check "/_fake/config?key_rate=small:7 is acknowledged" $? "$(cat "$TMP/body")"
+    get "/token?key=small"
+    [ "$(num refillRate "$TMP/body")" = 7 ]
+    check "the key refills at its new rate" $? "$(cat "$TMP/body")"
+    for bad in nobody:5 small:0 small:5:expired; do
+        get "/_fake/config?key_rate=$bad"
+        [ "$(code)" = 400 ]
+        check "key_rate=$bad is refused" $? "$(code) $(cat "$TMP/body")"
+    done
+}
+
+# Every drift server exits 0 on SIGTERM (no leaks under a wrapper).
+test_drift_shutdown() {
+    rc=0
+    for p in $XPIDS; do
+        kill -TERM "$p"
+        wait "$p" || rc=$?
+    done
+    XPIDS=
+    [ $rc -eq 0 ]
+    check "the drift servers exit 0 on SIGTERM" $? "rc=$rc $(tail -n 5 "$TMP"/*.err)"
+}
+
 if [ ! -x "$BIN" ]; then
     echo "selftest: no executable '$BIN' (build it with: make bin/freshet-fake-keepa)" >&2
     echo "0 passed, 1 failed"
@@ -408,6 +631,14 @@ test_stats
 test_bump
 test_faults
 test_latency_and_keepalive
+test_drift_usage
+test_drift_seed_and_rates
+test_drift_growth
+test_drift_bimodal
+test_drift_deal
+test_truth_and_grow
+test_key_rate
+test_drift_shutdown
 test_shutdown
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

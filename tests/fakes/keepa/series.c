@@ -25,12 +25,13 @@ static void fill_point(struct fk_series *s, int i, uint64_t seed, uint32_t idx, 
     s->seller[i] = fk_buybox_seller(seed, idx, v);
 }
 
-void fk_series_build(const struct fk_catalog *cat, uint32_t idx, int64_t now, struct fk_series *s)
+/* Fills s from the n points of product idx's history in pts. */
+static void build_from(const struct fk_catalog *cat, uint32_t idx, int64_t now,
+                       const struct fk_point *pts, int n, struct fk_series *s)
 {
-    struct fk_point pts[FK_HISTORY_MAX];
     uint64_t seed = fk_catalog_seed(cat);
 
-    s->n = fk_catalog_history(cat, idx, now, pts);
+    s->n = n;
     s->now_km = fk_clock_keepa_minute(now);
     for (int i = 0; i < s->n; i++) {
         fill_point(s, i, seed, idx, pts[i].version);
@@ -40,6 +41,23 @@ void fk_series_build(const struct fk_catalog *cat, uint32_t idx, int64_t now, st
         if (s->km[i] >= s->km[i + 1])
             s->km[i] = s->km[i + 1] - 1;
     }
+}
+
+void fk_series_build(const struct fk_catalog *cat, uint32_t idx, int64_t now, struct fk_series *s)
+{
+    struct fk_point pts[FK_HISTORY_MAX];
+    int n = fk_catalog_history(cat, idx, now, pts);
+
+    build_from(cat, idx, now, pts, n, s);
+}
+
+void fk_series_build_deal(const struct fk_catalog *cat, uint32_t idx, int64_t now,
+                          struct fk_series *s)
+{
+    struct fk_point pts[FK_HISTORY_MAX];
+    int n = fk_catalog_deal_history(cat, idx, now, pts);
+
+    build_from(cat, idx, now, pts, n, s);
 }
 
 const int32_t *fk_series_values(const struct fk_series *s, int type)

@@ -41,6 +41,11 @@ struct fk_series {
 /* Fills s with product idx's history as of elapsed time now. */
 void fk_series_build(const struct fk_catalog *cat, uint32_t idx, int64_t now, struct fk_series *s);
 
+/* The same for what /deal shows (in drift mode with --drift-deal hide, the
+ * history up to the version /product last served). */
+void fk_series_build_deal(const struct fk_catalog *cat, uint32_t idx, int64_t now,
+                          struct fk_series *s);
+
 /* Returns the values of CsvType type (NULL for a series the fake does not track);
  * BUY_BOX_SHIPPING values are landed prices. */
 const int32_t *fk_series_values(const struct fk_series *s, int type);

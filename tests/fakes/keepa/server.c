@@ -282,7 +282,7 @@ int fk_server_init(struct fk_server *srv, struct event_base *base, char *err, si
 
     srv->base = base;
     srv->cat = fk_catalog_new(o->seed, (uint32_t)o->products, o->change_period_ms,
-                              o->invalid_rate);
+                              o->invalid_rate, &o->drift, o->drift_deal);
     srv->sellers = fk_sellers_new(o->seed);
     srv->deals = fk_deal_cache_new((uint32_t)o->products);
     srv->deal_fraction = o->deal_fraction;

@@ -44,6 +44,28 @@ void fk_stats_release(struct fk_stats *st)
     st->nagents = 0;
 }
 
+/* Returns arr resized from old to size elements of elem bytes, the new ones zeroed. */
+static void *grow_array(void *arr, size_t elem, uint32_t old, uint32_t size)
+{
+    char *p = realloc(arr, (size_t)size * elem);
+
+    if (p == NULL)
+        abort();
+    memset(p + (size_t)old * elem, 0, (size_t)(size - old) * elem);
+    return p;
+}
+
+void fk_stats_grow(struct fk_stats *st, uint32_t size)
+{
+    if (size <= st->size)
+        return;
+    st->served = grow_array(st->served, sizeof(*st->served), st->size, size);
+    st->first_ms = grow_array(st->first_ms, sizeof(*st->first_ms), st->size, size);
+    st->last_ms = grow_array(st->last_ms, sizeof(*st->last_ms), st->size, size);
+    st->first_agent = grow_array(st->first_agent, sizeof(*st->first_agent), st->size, size);
+    st->size = size;
+}
+
 void fk_stats_reset(struct fk_stats *st)
 {
     size_t n = st->size ? st->size : 1;

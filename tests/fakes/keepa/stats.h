@@ -61,6 +61,8 @@ struct fk_stats {
 void fk_stats_init(struct fk_stats *st, uint32_t size);
 void fk_stats_release(struct fk_stats *st);
 void fk_stats_reset(struct fk_stats *st);
+/* Makes room for a catalog grown to size products (their counters start at zero). */
+void fk_stats_grow(struct fk_stats *st, uint32_t size);
 
 /* Returns the endpoint's name in /stats, e.g. "product". */
 const char *fk_endpoint_name(enum fk_endpoint ep);
