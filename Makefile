@@ -133,6 +133,9 @@ $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
 	@$(if $(V),,echo '  LD  $@';)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The freshness model (tests/bench/model/) serves the bound calculator and its unit tests.
+$(BUILD)/tests/bench/freshness_bound $(BUILD)/tests/unit-tests: $(BUILD)/tests/bench/model/freshness_model.o
+
 # deps: install what is missing (idempotent; says so when nothing is).
 deps:
 	@sh deploy/install-deps.sh
