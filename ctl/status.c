@@ -91,6 +91,30 @@ static int gather_items(struct fr_db *db, const char *source, json_t *st, struct
     return 0;
 }
 
+/* The refresher's budget-aware plan (README "Freshness"); null when none was solved. */
+static int gather_plan(struct fr_db *db, const char *source, json_t *st, struct fr_error *err)
+{
+    const char *params[1] = {source};
+    PGresult *res;
+
+    if (fr_db_query(db,
+                    "SELECT budget_per_s, used_per_s, expected_freshness, items,"
+                    " extract(epoch FROM now() - updated_at) FROM refresh_plans"
+                    " WHERE source = $1",
+                    1, params, &res, err) != 0)
+        return err->code;
+    if (PQntuples(res) == 0)
+        json_object_set_new(st, "refresh_plan", json_null());
+    else
+        json_object_set_new(st, "refresh_plan",
+                            json_pack("{s:o,s:o,s:o,s:o,s:o}", "budget_per_s", num_or_null(res, 0),
+                                      "used_per_s", num_or_null(res, 1), "expected_freshness",
+                                      num_or_null(res, 2), "items", num_or_null(res, 3),
+                                      "age_seconds", num_or_null(res, 4)));
+    PQclear(res);
+    return 0;
+}
+
 static int gather_runs(struct fr_db *db, const char *source, json_t *st, struct fr_error *err)
 {
     const char *params[1] = {source};
@@ -141,7 +165,8 @@ json_t *status_gather(struct status_ctx *c, struct fr_error *err)
     json_object_set_new(st, "time", json_string(now));
     if (gather_items(c->db, c->source, st, err) != 0 || status_gather_queue(c, st, err) != 0 ||
         gather_budget(c, st, err) != 0 || status_gather_workers(c, st, err) != 0 ||
-        gather_runs(c->db, c->source, st, err) != 0) {
+        gather_runs(c->db, c->source, st, err) != 0 ||
+        gather_plan(c->db, c->source, st, err) != 0) {
         json_decref(st);
         return NULL;
     }

@@ -74,6 +74,26 @@ static void budget_line(const json_t *st, FILE *f)
             json_integer_value(json_object_get(b, "paused_ms")) > 0 ? pause : "");
 }
 
+static void plan_line(const json_t *st, FILE *f)
+{
+    const json_t *p = json_object_get(st, "refresh_plan");
+    double budget, used;
+
+    if (!json_is_object(p)) {
+        fprintf(f, "refresh    no budget plan (FRESHET_REFRESH_POLICY=adaptive, or no refresher "
+                   "has solved one yet)\n");
+        return;
+    }
+    budget = json_number_value(json_object_get(p, "budget_per_s"));
+    used = json_number_value(json_object_get(p, "used_per_s"));
+    fprintf(f, "refresh    budget %.3g/s, used %.3g/s (%.0f%%), expected freshness %.1f%% of "
+               "%.0f items (plan %.0f s old)\n",
+            budget, used, budget > 0 ? 100 * used / budget : 0.0,
+            100 * json_number_value(json_object_get(p, "expected_freshness")),
+            json_number_value(json_object_get(p, "items")),
+            json_number_value(json_object_get(p, "age_seconds")));
+}
+
 static void workers(const json_t *st, FILE *f)
 {
     const json_t *ws = json_object_get(st, "workers"), *w;
@@ -131,6 +151,7 @@ void status_print_table(const json_t *st, FILE *f)
     ctl_table_release(&t);
     fputc('\n', f);
     budget_line(st, f);
+    plan_line(st, f);
     workers(st, f);
     failed_runs(st, f);
 }

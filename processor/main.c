@@ -13,6 +13,7 @@
 #include "common/app.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/mem.h"
 #include "common/metrics.h"
 #include "common/sig.h"
 #include "processor/proc.h"
@@ -53,6 +54,9 @@ static const struct fr_opt opts[] = {
      "interval growth after a refresh that found no change"},
     {"FRESHET_REFRESH_DEC_RATE", "refresh-dec-rate", FR_OPT_DOUBLE, "0.2", 0, 1, C(dec_rate),
      "interval shrink after a refresh that found a change"},
+    {"FRESHET_REFRESH_POLICY", "refresh-policy", FR_OPT_IDENT, "budget", 0, 0, C(policy),
+     "budget: next refreshes from the refresher's plan (the budget spent where it buys the "
+     "most freshness); adaptive: the intervals only move by the inc/dec factors"},
     {"FRESHET_DB_CONNECTIONS", "db-connections", FR_OPT_INT, "2", 1, 16, C(db_conns),
      "PostgreSQL connections for claims and writes (run without blocking the loop)"},
     {"FRESHET_SELLERS", "sellers", FR_OPT_BOOL, "true", 0, 0, C(sellers),
@@ -74,6 +78,33 @@ static void heartbeat(struct proc *p)
         log_warn("heartbeat failed: %s", err.msg);
 }
 
+/* Reads the source's refresh plan (written by the refresher) every PROC_PLAN_MS: one
+ * short statement, and a batch written meanwhile uses the plan it finds. */
+#define PROC_PLAN_MS 10000
+
+static void load_plan(struct proc *p)
+{
+    const char *params[1] = {p->cfg->common.source};
+    struct fr_error err = {0};
+    PGresult *res;
+    int64_t now = fr_mono_ms();
+
+    if (!p->budget_policy || (p->plan_loaded_ms != 0 && now - p->plan_loaded_ms < PROC_PLAN_MS))
+        return;
+    p->plan_loaded_ms = now;
+    if (fr_db_query(&p->db, "SELECT intervals::text FROM refresh_plans WHERE source = $1", 1,
+                    params, &res, &err) != 0) {
+        log_warn("could not read the refresh plan: %s", err.msg);
+        return;
+    }
+    if (PQntuples(res) == 1) {
+        free(p->plan);
+        p->plan = fr_xstrdup(PQgetvalue(res, 0, 0));
+        p->store.plan = p->plan;
+    }
+    PQclear(res);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct proc *p = arg;
@@ -82,6 +113,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     heartbeat(p);
+    load_plan(p);
     if (fr_queue_depths(&p->queue, &waiting, NULL, NULL, NULL) == 0)
         fr_gauge_set(fr_gauge_get("freshet_queue_depth", "Ids waiting in the queue",
                                   FR_LABELS("source", p->cfg->common.source)), (double)waiting);
@@ -157,7 +189,9 @@ static void setup(struct proc *p, struct fr_app *app)
         fr_http_limit_bodies(p->http, PROC_ANSWERED_PER_CONN * (int)c->db_conns);
     p->store = (struct proc_store_cfg){c->common.source, c->lease_ms, c->dedupe_ms,
                                        c->refresh_min_ms, c->refresh_max_ms, c->inc_rate,
-                                       c->dec_rate, (int)c->max_attempts};
+                                       c->dec_rate, (int)c->max_attempts, NULL};
+    p->budget_policy = strcmp(c->policy, "budget") == 0;
+    load_plan(p);
     p->rng = (uint64_t)fr_mono_us() ^ ((uint64_t)getpid() << 20);
     p->pump_ev = evtimer_new(p->base, proc_pump_cb, p);
     p->grace_ev = evtimer_new(p->base, on_grace, p);
@@ -184,6 +218,7 @@ static void teardown(struct proc *p)
     event_free(p->grace_ev);
     event_free(p->tick_ev);
     fr_schema_free(p->schema);
+    free(p->plan);
     fr_redis_close(&p->redis);
     fr_db_release(&p->db);
 }
@@ -205,6 +240,11 @@ int main(int argc, char **argv)
     struct fr_sig *sig;
 
     fr_app_init(&app, argc, argv, NULL);
+    if (strcmp(cfg.policy, "budget") != 0 && strcmp(cfg.policy, "adaptive") != 0) {
+        fprintf(stderr, "freshet-processor: FRESHET_REFRESH_POLICY: must be budget or adaptive "
+                        "(got '%s')\n", cfg.policy);
+        return 2;
+    }
     if (cfg.refresh_min_ms > cfg.refresh_max_ms) {
         fprintf(stderr, "freshet-processor: FRESHET_REFRESH_MIN: must not exceed "
                         "FRESHET_REFRESH_MAX\n");

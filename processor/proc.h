@@ -31,6 +31,7 @@ struct proc_config {
     int64_t retry_base_ms, retry_cap_ms, token_period_ms;
     int64_t refresh_min_ms, refresh_max_ms;
     double inc_rate, dec_rate;
+    const char *policy; /* "budget" or "adaptive" */
     int sellers;
     int64_t seller_ttl_ms;
     int64_t db_conns;
@@ -65,6 +66,9 @@ struct proc {
     int exit_code;
     uint64_t rng;
     struct proc_stats stats;
+    int budget_policy;       /* FRESHET_REFRESH_POLICY=budget */
+    char *plan;              /* the refresh plan last read (store.plan points here) */
+    int64_t plan_loaded_ms;  /* monotonic */
 };
 
 /* pump.c */
@@ -115,7 +119,7 @@ struct proc_batch {
     struct proc_result *results; /* the write in flight */
     size_t nresults;
     int64_t write_started_us;
-    char *wparams[16];           /* the write statement's parameters, kept for a retry */
+    char *wparams[20];           /* the write statement's parameters, kept for a retry */
     int nwparams;                /* > 0: counted in proc.writing */
     struct event *retry_ev;    /* a write retry armed while PostgreSQL is away */
 };

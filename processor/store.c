@@ -5,13 +5,18 @@
 #include "processor/store.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/freshness.h"
 #include "common/mem.h"
 #include "common/pgarray.h"
+
+#define FR_STR2(x) #x
+#define FR_STR(x) FR_STR2(x)
 
 static void interval_ms(char *out, size_t n, int64_t ms)
 {
@@ -106,6 +111,15 @@ void proc_store_claim_parse(PGresult *res, const struct proc_claim_in *in, size_
     }
 }
 
+/* The schedule: each write also updates the item's change-rate estimate and sets its
+ * next refresh. A first fetch records the prior (the rate the upstream's own history
+ * suggests: 1 / the seeded interval); each refresh adds an observation (change_n
+ * fetches, change_x of them found a change, over change_t seconds) and the estimate is
+ * Cho's estimator over them blended with the prior weighted as two fetches. Observations
+ * older than the last 32 fetches fade out (scaled down), so the estimate follows an
+ * item whose rate changes. With a refresh plan ($16, one interval a band of change rate,
+ * see common/freshness.h) the interval is its band's; without one (policy adaptive, or
+ * no plan yet) it moves by the Nutch-style factors. */
 const char proc_write_sql[] =
     "WITH input AS ("
     "  SELECT * FROM unnest($2::text[], $3::bigint[], $4::jsonb[], $5::text[], $6::bigint[],"
@@ -113,7 +127,8 @@ const char proc_write_sql[] =
     "    AS t(id, lease, payload, hash, observed_ms, price_amazon, price_new, sales_rank,"
     "         seller, seed_s)"
     "), old AS ("
-    "  SELECT i.id, i.content_hash, i.refresh_interval FROM items i"
+    "  SELECT i.id, i.content_hash, i.refresh_interval, i.last_updated, i.change_n,"
+    "         i.change_x, i.change_t, i.change_prior FROM items i"
     "  JOIN input ON i.source = $1 AND i.id = input.id AND i.lease = input.lease"
     "  WHERE i.id = ANY($2::text[])"
     "  FOR UPDATE OF i"
@@ -122,12 +137,36 @@ const char proc_write_sql[] =
     "         last_updated = now(), attempts = 0, last_error = NULL, claimed_until = NULL,"
     "         last_changed = CASE WHEN old.content_hash IS DISTINCT FROM input.hash"
     "                        THEN now() ELSE i.last_changed END,"
+    "         change_n = ob.n * ob.k, change_x = ob.x * ob.k, change_t = ob.t * ob.k,"
+    "         change_prior = ob.prior, change_rate = est.rate,"
     "         refresh_interval = iv.v, next_update_due = now() + iv.v"
     "  FROM input JOIN old ON old.id = input.id,"
-    "       LATERAL (SELECT least(greatest(CASE"
-    "         WHEN old.content_hash IS NULL AND input.seed_s > 0"
+    "       LATERAL (SELECT old.content_hash IS NULL OR old.last_updated IS NULL AS first,"
+    "                       1.0 / CASE WHEN input.seed_s > 0 THEN input.seed_s::float8"
+    "                            ELSE extract(epoch FROM old.refresh_interval) END AS prior) f,"
+    "       LATERAL (SELECT CASE WHEN f.first THEN 0 ELSE old.change_n + 1 END AS n,"
+    "                       CASE WHEN f.first THEN 0"
+    "                            ELSE old.change_x"
+    "                                 + (old.content_hash IS DISTINCT FROM input.hash)::int END AS x,"
+    "                       CASE WHEN f.first THEN 0"
+    "                            ELSE old.change_t + greatest(extract(epoch FROM"
+    "                                 now() - old.last_updated)::float8, 0.001) END AS t,"
+    "                       CASE WHEN NOT f.first AND old.change_n + 1 > 32"
+    "                            THEN 32 / (old.change_n + 1) ELSE 1.0 END AS k,"
+    "                       coalesce(CASE WHEN f.first THEN f.prior ELSE old.change_prior END,"
+    "                                f.prior) AS prior) ob,"
+    "       LATERAL (SELECT CASE WHEN ob.n = 0 THEN ob.prior"
+    "                  ELSE (-ln((ob.n - least(ob.x, ob.n) + 0.5) / (ob.n + 0.5))"
+    "                        / (greatest(ob.t, 0.001) / ob.n) * ob.n + 2 * ob.prior)"
+    "                       / (ob.n + 2) END AS rate) est,"
+"       LATERAL (SELECT least(greatest(CASE"
+    "         WHEN cardinality($16::float8[]) = " FR_STR(FR_FRESH_BANDS)
+    "           THEN make_interval(secs => ($16::float8[])[1 + least(" FR_STR(FR_FRESH_BANDS) " - 1,"
+    "                greatest(0, floor((ln(greatest(est.rate, 1e-300)) - $17::float8)"
+    "                                  / $18::float8)::int))])"
+    "         WHEN f.first AND input.seed_s > 0"
     "           THEN make_interval(secs => input.seed_s)"
-    "         WHEN old.content_hash IS NULL THEN old.refresh_interval"
+    "         WHEN f.first THEN old.refresh_interval"
     "         WHEN old.content_hash IS DISTINCT FROM input.hash"
     "           THEN old.refresh_interval * (1 - $14::float8)"
     "         ELSE old.refresh_interval * (1 + $15::float8) END,"
@@ -174,9 +213,14 @@ void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_r
     interval_ms(pp->s[1], sizeof(pp->s[1]), c->refresh_max_ms);
     snprintf(pp->s[2], sizeof(pp->s[2]), "%g", c->dec_rate);
     snprintf(pp->s[3], sizeof(pp->s[3]), "%g", c->inc_rate);
+    snprintf(pp->s[4], sizeof(pp->s[4]), "%.17g", log(FR_FRESH_RATE_MIN));
+    snprintf(pp->s[5], sizeof(pp->s[5]), "%.17g", fr_fresh_band_width());
     for (int k = 0; k < 4; k++)
         pp->v[11 + k] = pp->s[k];
-    pp->n = 15;
+    pp->v[15] = c->plan != NULL ? c->plan : "{}";
+    pp->v[16] = pp->s[4];
+    pp->v[17] = pp->s[5];
+    pp->n = 18;
 }
 
 int64_t proc_store_write_parse(PGresult *res, struct proc_result *r, size_t n)

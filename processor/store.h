@@ -41,13 +41,16 @@ struct proc_store_cfg {
     int64_t refresh_min_ms, refresh_max_ms;
     double inc_rate, dec_rate;
     int max_attempts;
+    const char *plan;        /* the source's refresh plan: one interval in seconds a band
+                              * of change rate, as a float8[] literal; NULL: none (the
+                              * Nutch-style factors). Borrowed. */
 };
 
 /* A statement's parameters, owned here so the batch can hand them to fr_dbq_query
  * (which copies them) and release them at once. */
 struct proc_params {
     int n;
-    const char *v[16];
+    const char *v[20];
     struct fr_pgarr a[10];
     int na;
     char s[6][48];

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/admin.h"
 #include "common/app.h"
@@ -29,6 +30,12 @@ static const struct fr_opt opts[] = {
      C(refresh_max_ms), "longest adaptive refresh interval"},
     {"FRESHET_REFRESH_PER_PASS", "per-pass", FR_OPT_INT, "5000", 1, 1000000, C(per_pass),
      "most due rows re-queued in one pass"},
+    {"FRESHET_REFRESH_POLICY", "refresh-policy", FR_OPT_IDENT, "budget", 0, 0, C(policy),
+     "budget: solve which items to refresh how often for the most expected freshness within "
+     "the measured budget, and spend tokens that would go unused; adaptive: only the "
+     "processors' inc/dec factors"},
+    {"FRESHET_REFRESH_SHARE", "refresh-share", FR_OPT_DOUBLE, "0.9", 0, 1, C(refresh_share),
+     "share of the budget's refill the refresh plan may spend (the rest is for discovery)"},
     {"FRESHET_QUEUE_LOW_WATER", "low-water", FR_OPT_INT, "20000", 1, 1000000000, C(low_water),
      "due rows are re-queued only while the queue holds fewer ids than this"},
     {"FRESHET_TOKEN_RESERVE", "token-reserve", FR_OPT_INT, "50", 0, 1000000000, C(reserve),
@@ -61,6 +68,10 @@ static int pass(struct refr *r)
         log_warn("due step failed: %s", err.msg);
         failed = 1;
     }
+    fr_error_clear(&err);
+    if (r->budget_policy && !r->stopping &&
+        (r->plan_at_ms == 0 || now - r->plan_at_ms >= REFR_PLAN_MS) && refr_plan(r, &err) != 0)
+        log_warn("refresh plan failed: %s", err.msg);
     fr_error_clear(&err);
     if ((r->last_upkeep_ms == 0 || now - r->last_upkeep_ms > 3600000) && !r->stopping) {
         if (refr_upkeep(r, &err) != 0)
@@ -129,6 +140,11 @@ int main(int argc, char **argv)
     struct fr_sig *sig;
 
     fr_app_init(&app, argc, argv, NULL);
+    if (strcmp(cfg.policy, "budget") != 0 && strcmp(cfg.policy, "adaptive") != 0) {
+        fprintf(stderr, "freshet-refresher: FRESHET_REFRESH_POLICY: must be budget or adaptive "
+                        "(got '%s')\n", cfg.policy);
+        return 2;
+    }
     if (cfg.refresh_min_ms > cfg.refresh_max_ms) {
         fprintf(stderr, "freshet-refresher: FRESHET_REFRESH_MIN: must not exceed "
                         "FRESHET_REFRESH_MAX\n");
@@ -136,6 +152,7 @@ int main(int argc, char **argv)
     }
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
     r.cfg = &cfg;
+    r.budget_policy = strcmp(cfg.policy, "budget") == 0;
     r.base = event_base_new();
     fr_app_connect(&app, &r.redis, &r.db, 1);
     fr_queue_init(&r.queue, &r.redis, cfg.common.source, app.worker_id);

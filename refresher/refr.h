@@ -20,8 +20,15 @@ struct refr_config {
     const char *admin_addr;
     int64_t pass_ms, grace_ms, refresh_min_ms, refresh_max_ms;
     int64_t per_pass, low_water, reserve, recover_after_ms, retention_ms, token_period_ms;
+    const char *policy;   /* "budget" or "adaptive" */
+    double refresh_share; /* of the budget's refill, what refreshes may plan to spend */
     int once;
 };
+
+/* Upstream tokens one refreshed item costs (Keepa /product: one an ASIN). */
+#define REFR_TOKENS_PER_ITEM 1.0
+/* How often the budget-aware plan is solved again. */
+#define REFR_PLAN_MS 15000
 
 struct refr_stats {
     uint64_t requeued, promoted, reaped_workers, reaped_items, recovered, passes;
@@ -39,6 +46,10 @@ struct refr {
     int64_t last_upkeep_ms, last_staleness_ms;
     struct refr_stats stats;
     int stopping;
+    int budget_policy;        /* FRESHET_REFRESH_POLICY=budget */
+    int64_t plan_at_ms;       /* monotonic: when the plan was last solved */
+    uint64_t plan_requeued;   /* stats.requeued then */
+    double plan_rows;         /* active rows with an estimate, as last counted */
 };
 
 /* Each returns 0 or an error code; err says why. */
@@ -47,5 +58,6 @@ int refr_recover(struct refr *r, struct fr_error *err);
 int refr_upkeep(struct refr *r, struct fr_error *err);
 int refr_staleness(struct refr *r, struct fr_error *err);
 int refr_failed_runs(struct refr *r, struct fr_error *err);
+int refr_plan(struct refr *r, struct fr_error *err);
 
 #endif

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# System test (issue c): adaptive refresh. A catalog of 200 whose prices never move on
+# System test (issue c): adaptive refresh (FRESHET_REFRESH_POLICY=adaptive; the budget
+# policy has its own test). A catalog of 200 whose prices never move on
 # their own is discovered and processed; then every row is made due and a processor and
 # a refresher run as daemons. Each item must be re-fetched once, an unchanged record
 # must add no history row and its refresh_interval must grow (x 1.4); a record whose
@@ -16,7 +17,7 @@ start_fake --products "$N" --key test:100000 --minute-ms 1000 --change-period-ms
     exit 1
 export FRESHET_TOKEN_PERIOD=1s FRESHET_IDLE_POLL=50ms FRESHET_HEARTBEAT=500ms \
     FRESHET_REFRESH_PASS=300ms FRESHET_RETRY_BASE=100ms \
-    FRESHET_REFRESH_MIN=2s FRESHET_REFRESH_MAX=60s
+    FRESHET_REFRESH_MIN=2s FRESHET_REFRESH_MAX=60s FRESHET_REFRESH_POLICY=adaptive
 ids_in() { sql "SELECT string_agg(id, ',' ORDER BY id) FROM items WHERE id IN ($1)"; }
 # served COUNT IDS...: every id was served COUNT times in all (from /stats?asins=1).
 served_counts() {
