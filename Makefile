@@ -173,6 +173,12 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/bench/run.sh $(BIN) $(BUILD) $(N)
 
+# bench-freshness: freshness on a token budget beside its bounds; SCENARIOS= picks some.
+.PHONY: bench-freshness
+bench-freshness: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/bench/freshness.sh $(BIN) $(BUILD) $(SCENARIOS)
+
 install: $(BINARIES)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/freshet/schemas
 	install -m 0755 $(addprefix $(BIN)/,freshet-scout freshet-processor freshet-refresher freshetctl) $(DESTDIR)$(PREFIX)/bin/

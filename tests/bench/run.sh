@@ -71,16 +71,9 @@ show_logs() {
 
 die() { echo "bench: FAILED: $*" >&2; show_logs; exit 1; }
 
-# Stops pid $1 (TERM, KILL after 15 s), waits for it, forgets it.
-stop_pid() {
-    local p=$1 i keep=()
-    kill -TERM "$p" 2>/dev/null
-    for ((i = 0; i < 150; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    for i in "${PIDS[@]}"; do [ "$i" = "$p" ] || keep+=("$i"); done
-    PIDS=("${keep[@]}")
-}
+# start NAME CMD... and stop_pid PID: background processes in PIDS, logs in $LOGS.
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
 
 cleanup() {
     trap '' INT TERM HUP
@@ -97,15 +90,6 @@ trap cleanup EXIT
 trap 'say interrupted; exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
-
-# start NAME CMD...: runs CMD in the background (log in $LOGS/NAME.log); pid in LAST.
-start() {
-    local name=$1
-    shift
-    "$@" >"$LOGS/$name.log" 2>&1 &
-    LAST=$!
-    PIDS+=("$LAST")
-}
 
 sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$1"; }
 rcli() { redis-cli -u "$REDIS_URL" --no-auth-warning "$@"; }
