@@ -166,7 +166,7 @@ json_t *status_gather(struct status_ctx *c, struct fr_error *err)
     if (gather_items(c->db, c->source, st, err) != 0 || status_gather_queue(c, st, err) != 0 ||
         gather_budget(c, st, err) != 0 || status_gather_workers(c, st, err) != 0 ||
         gather_runs(c->db, c->source, st, err) != 0 ||
-        gather_plan(c->db, c->source, st, err) != 0) {
+        gather_plan(c->db, c->source, st, err) != 0 || status_gather_llm(c, st, err) != 0) {
         json_decref(st);
         return NULL;
     }
@@ -228,13 +228,19 @@ int ctl_status(int argc, char **argv)
     struct fr_redis redis;
     struct fr_db db;
     struct status_ctx c;
-    int rc, tty = isatty(fileno(stdout));
+    int rc = 0, tty = isatty(fileno(stdout));
 
     fr_app_init(&app, argc, argv, NULL);
+    /* Ctrl-C ends --watch at any moment, even while it connects (slow under load: the
+     * default action then killed it with status 130). */
+    if (cfg.watch)
+        fr_sig_install_flag();
     fr_app_connect(&app, &redis, &db, 1);
     fr_sig_install_flag();
     c = (struct status_ctx){&db, &redis, cfg.common.source, cfg.token_period_ms};
     for (;;) {
+        if (cfg.watch && fr_sig_stop_requested)
+            break;
         rc = draw(&c, &cfg, tty);
         if (!cfg.watch || fr_sig_stop_requested)
             break;

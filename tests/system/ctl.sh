@@ -292,10 +292,13 @@ expect_match "status table: active count" "active +11" "$out"
 expect_match "status table: queue:hot depth" "queue:hot +2" "$out"
 expect_match "status table: budget" "1200 tokens left, refill 20 per 1m" "$out"
 expect_match "status table: the live worker" "proc-1 .*in_flight" "$out"
-timeout --preserve-status -s INT 3 "$CTL" status --watch >"$T_DIR/watch.out" 2>&1; rc=$?
+# --foreground: one SIGINT, as a terminal's Ctrl-C sends. Without it timeout signals the
+# child and then its whole process group, so the child gets two; a second one means "exit
+# now" (130), and it lands while an ASan build is still checking for leaks at exit.
+timeout --foreground --preserve-status -s INT 3 "$CTL" status --watch >"$T_DIR/watch.out" 2>&1; rc=$?
 expect_eq "status --watch ends cleanly on Ctrl-C (exit 0)" 0 "$rc"
 expect_le "status --watch redrew every second (snapshots)" 2 "$(grep -c '^freshet status' "$T_DIR/watch.out")"
-timeout --preserve-status -s INT 2 "$CTL" status --watch --json >"$T_DIR/watch.json" 2>&1; rc=$?
+timeout --foreground --preserve-status -s INT 2 "$CTL" status --watch --json >"$T_DIR/watch.json" 2>&1; rc=$?
 expect_eq "status --watch --json exits 0 on Ctrl-C" 0 "$rc"
 check "status --watch --json prints one JSON object per line" jq -e -s 'length >= 1' "$T_DIR/watch.json"
 
