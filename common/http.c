@@ -343,6 +343,10 @@ static CURLcode xfer_setup(struct xfer *x, const struct fr_http_request *req)
     x->headers = curl_slist_append(NULL, "Accept-Encoding: " FR_ACCEPT_ENCODING);
     if (x->headers == NULL)
         return CURLE_OUT_OF_MEMORY;
+    for (const char *const *hd = req->headers; hd != NULL && *hd != NULL; hd++) {
+        if (curl_slist_append(x->headers, *hd) == NULL)
+            return CURLE_OUT_OF_MEMORY;
+    }
     if (x->is_post) {
         /* "Expect: 100-continue" would cost a round trip (or a 1 s wait) per large POST */
         if (curl_slist_append(x->headers, "Expect:") == NULL)
@@ -472,6 +476,7 @@ static void finish(struct fr_http *h, struct xfer *x, CURLcode rc, int cancelled
     res.status = (int)status;
     res.seconds = (double)(fr_mono_us() - x->start_us) / 1e6;
     res.parked_seconds = (double)x->parked_us / 1e6;
+    res.xfer = x;
     if (cancelled) {
         res.err = FR_ERR_IO;
         describe(&res, x, "cancelled");
@@ -487,6 +492,17 @@ static void finish(struct fr_http *h, struct xfer *x, CURLcode rc, int cancelled
     x->done(&res, x->arg);
     h->cb_depth--;
     xfer_recycle(h, x);
+}
+
+const char *fr_http_response_header(const struct fr_http_response *res, const char *name)
+{
+    const struct xfer *x = res->xfer;
+    struct curl_header *hd = NULL;
+
+    if (x == NULL || res->status == 0 ||
+        curl_easy_header(x->easy, name, 0, CURLH_HEADER, -1, &hd) != CURLHE_OK)
+        return NULL;
+    return hd->value;
 }
 
 /* Runs the callbacks of every transfer libcurl reports as done. */
@@ -573,6 +589,10 @@ int fr_http_start(struct fr_http *h, const struct fr_http_request *req, fr_http_
         return fr_error_set(err, FR_ERR_USAGE, "http: request without a url");
     if (req->content_type != NULL && strpbrk(req->content_type, "\r\n") != NULL)
         return fr_error_set(err, FR_ERR_USAGE, "http: line break in content type");
+    for (const char *const *hd = req->headers; hd != NULL && *hd != NULL; hd++) {
+        if (strpbrk(*hd, "\r\n") != NULL) /* the value may be a secret: not printed */
+            return fr_error_set(err, FR_ERR_USAGE, "http: line break in a request header");
+    }
     if (h->in_flight >= h->max_in_flight)
         return fr_error_set(err, FR_ERR_LIMIT, "http: %d requests already in flight", h->in_flight);
     x = xfer_take(h);

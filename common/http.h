@@ -53,6 +53,9 @@ struct fr_http_request {
     int holdable;               /* its body may wait in the socket while the engine is
                                    held (fr_http_hold): it stays in flight, costing no
                                    memory of ours */
+    const char *const *headers; /* extra request headers, "Name: value" each, NULL-ended;
+                                   copied; values may be secrets (never printed); NULL =
+                                   none */
 };
 
 struct fr_http_response {
@@ -66,7 +69,12 @@ struct fr_http_response {
     double seconds; /* from fr_http_start to completion */
     double parked_seconds; /* of which the answer waited paused in its socket (held,
                               or over the body limit): not the upstream's time */
+    void *xfer; /* private: for fr_http_response_header */
 };
+
+/* The value of the response header called name (any case; the last response of the
+ * transfer), or NULL. Borrowed: valid only during the done callback. */
+const char *fr_http_response_header(const struct fr_http_response *res, const char *name);
 
 /* res is borrowed for the duration of the call. */
 typedef void (*fr_http_done_fn)(const struct fr_http_response *res, void *arg);

@@ -166,7 +166,7 @@ json_t *status_gather(struct status_ctx *c, struct fr_error *err)
     if (gather_items(c->db, c->source, st, err) != 0 || status_gather_queue(c, st, err) != 0 ||
         gather_budget(c, st, err) != 0 || status_gather_workers(c, st, err) != 0 ||
         gather_runs(c->db, c->source, st, err) != 0 ||
-        gather_plan(c->db, c->source, st, err) != 0) {
+        gather_plan(c->db, c->source, st, err) != 0 || status_gather_llm(c, st, err) != 0) {
         json_decref(st);
         return NULL;
     }

@@ -28,6 +28,11 @@ int status_gather_queue(struct status_ctx *c, json_t *st, struct fr_error *err);
 /* Adds "workers": [{id, ttl_ms, info}] for registered workers whose heartbeat lives. */
 int status_gather_workers(struct status_ctx *c, json_t *st, struct fr_error *err);
 
+/* status_llm.c: adds "llm" {analysed, waiting, failed, today {requests, prompt_tokens,
+ * completion_tokens}}, or null when the source has no analysis; prints its line. */
+int status_gather_llm(struct status_ctx *c, json_t *st, struct fr_error *err);
+void status_print_llm(const json_t *st, FILE *f);
+
 void status_print_table(const json_t *st, FILE *f);
 void status_print_json(const json_t *st, FILE *f);
 

@@ -152,6 +152,7 @@ void status_print_table(const json_t *st, FILE *f)
     fputc('\n', f);
     budget_line(st, f);
     plan_line(st, f);
+    status_print_llm(st, f);
     workers(st, f);
     failed_runs(st, f);
 }

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/metrics.h"
+#include "processor/llm.h"
 #include "processor/proc.h"
 
 static void count_outcome(struct proc *p, const char *outcome, uint64_t n)
@@ -224,8 +225,8 @@ void proc_batch_finish(struct proc_batch *b)
     free(due);
     free_batch(b);
     p->in_flight--;
-    if (p->stopping && p->in_flight == 0)
-        event_base_loopexit(p->base, NULL);
+    if (p->quitting && p->in_flight == 0)
+        proc_quit_when_idle(p);
     else
         proc_pump_soon(p, 0);
 }
@@ -416,6 +417,7 @@ static void on_written(PGresult *res, const struct fr_error *err, void *arg)
     } else {
         int64_t history = proc_store_write_parse(res, b->results, b->nresults);
         mark_written(b, b->results, b->nresults);
+        proc_llm_kick(p->llm);
         p->stats.history += (uint64_t)history;
         fr_hist_observe(fr_hist_get("freshet_stage_duration_seconds",
                                     "Time spent in each pipeline stage", fr_hist_default_bounds,
@@ -457,6 +459,8 @@ void proc_batch_store(struct proc_batch *b)
         proc_batch_finish(b);
         return;
     }
+    for (size_t i = 0; p->llm != NULL && i < b->nresults; i++)
+        proc_llm_hash(p->llm, b->results[i].payload_text, b->results[i].llm_hash);
     proc_store_write_params(&p->store, b->results, b->nresults, &pp);
     for (int k = 0; k < pp.n; k++)
         b->wparams[k] = pp.v[k] ? fr_xstrdup(pp.v[k]) : NULL;

@@ -16,6 +16,8 @@
 #include "common/mem.h"
 #include "common/metrics.h"
 #include "common/sig.h"
+#include "common/sources/decl_config.h"
+#include "processor/llm.h"
 #include "processor/proc.h"
 
 #define C(field) offsetof(struct proc_config, field)
@@ -63,6 +65,11 @@ static const struct fr_opt opts[] = {
      "look up buy-box sellers (cached in Redis)"},
     {"FRESHET_SELLER_TTL", "seller-ttl", FR_OPT_DURATION, "1d", 1000, 31536000000,
      C(seller_ttl_ms), "how long a looked-up seller is cached"},
+    {"FRESHET_SOURCES_DIR", "sources-dir", FR_OPT_STR, FR_DECL_DEFAULT_DIR, 0, 0, C(sources_dir),
+     "directory of source files: <source>.yaml with an analysis section turns the LLM "
+     "analysis on"},
+    {"FRESHET_LLM_CACHE_TTL", "llm-cache-ttl", FR_OPT_DURATION, "30d", 0, 31536000000,
+     C(llm_cache_ttl_ms), "how long an LLM answer is reused for the same inputs"},
     {"FRESHET_ONCE", "once", FR_OPT_FLAG, "false", 0, 0, C(once),
      "process until the queue is empty, then exit"},
 };
@@ -114,6 +121,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     heartbeat(p);
     load_plan(p);
+    proc_llm_tick(p->llm);
     if (fr_queue_depths(&p->queue, &waiting, NULL, NULL, NULL) == 0)
         fr_gauge_set(fr_gauge_get("freshet_queue_depth", "Ids waiting in the queue",
                                   FR_LABELS("source", p->cfg->common.source)), (double)waiting);
@@ -127,8 +135,10 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    log_warn("grace period over with %d batches in flight: cancelling them", p->in_flight);
+    log_warn("grace period over with %d batches and %d analyses in flight: cancelling them",
+             p->in_flight, proc_llm_busy(p->llm));
     fr_http_cancel_all(p->http);
+    proc_llm_cancel(p->llm);
     event_base_loopexit(p->base, NULL);
 }
 
@@ -141,11 +151,19 @@ static void on_stop(int signo, void *arg)
     (void)signo;
     p->stopping = 1;
     evtimer_del(p->pump_ev);
-    if (p->in_flight == 0) {
-        event_base_loopexit(p->base, NULL);
-        return;
-    }
+    proc_llm_stop(p->llm);
     evtimer_add(p->grace_ev, &tv);
+    proc_quit_when_idle(p);
+}
+
+void proc_quit_when_idle(struct proc *p)
+{
+    p->quitting = 1;
+    if (p->in_flight > 0)
+        return;
+    if (p->stopping ? proc_llm_busy(p->llm) > 0 : !proc_llm_drained(p->llm))
+        return;
+    event_base_loopexit(p->base, NULL);
 }
 
 static int ready(void *arg, char *why, size_t n)
@@ -193,6 +211,9 @@ static void setup(struct proc *p, struct fr_app *app)
     p->budget_policy = strcmp(c->policy, "budget") == 0;
     load_plan(p);
     p->rng = (uint64_t)fr_mono_us() ^ ((uint64_t)getpid() << 20);
+    p->worker_id = app->worker_id;
+    if (p->llm != NULL)
+        proc_llm_start(p->llm);
     p->pump_ev = evtimer_new(p->base, proc_pump_cb, p);
     p->grace_ev = evtimer_new(p->base, on_grace, p);
     p->tick_ev = event_new(p->base, -1, EV_PERSIST, on_tick, p);
@@ -213,7 +234,9 @@ static void teardown(struct proc *p)
         log_warn("could not unregister: %s", err.msg);
     fr_admin_free(p->admin);
     fr_http_free(p->http);
-    fr_dbq_free(p->dbq);
+    proc_llm_cancel(p->llm); /* calls in flight are handed back */
+    fr_dbq_free(p->dbq);     /* settle statements still queued fail: their leases run out */
+    proc_llm_free(p->llm);
     event_free(p->pump_ev);
     event_free(p->grace_ev);
     event_free(p->tick_ev);
@@ -238,6 +261,7 @@ int main(int argc, char **argv)
         .common = &cfg.common,
     };
     struct fr_sig *sig;
+    struct fr_error err = {0};
 
     fr_app_init(&app, argc, argv, NULL);
     if (strcmp(cfg.policy, "budget") != 0 && strcmp(cfg.policy, "adaptive") != 0) {
@@ -252,6 +276,10 @@ int main(int argc, char **argv)
     }
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
     p.cfg = &cfg;
+    if (proc_llm_load(&p, cfg.sources_dir, &p.llm, &err) != 0) {
+        fprintf(stderr, "freshet-processor: %s\n", err.msg);
+        return 2;
+    }
     setup(&p, &app);
     sig = fr_sig_install(p.base, on_stop, &p);
     event_base_dispatch(p.base);

@@ -35,6 +35,8 @@ struct proc_config {
     int sellers;
     int64_t seller_ttl_ms;
     int64_t db_conns;
+    int64_t llm_cache_ttl_ms;
+    const char *sources_dir;
     int once;
 };
 
@@ -62,6 +64,9 @@ struct proc {
     int syncing;     /* a /token request is in flight */
     int sync_failures;
     int stopping;    /* no new work: draining */
+    int quitting;    /* exit once nothing is in flight (SIGTERM, or --once done) */
+    const char *worker_id;
+    struct proc_llm *llm; /* the analysis step; NULL when the source has none */
     int idle;        /* the last claim found nothing */
     int exit_code;
     uint64_t rng;
@@ -70,6 +75,10 @@ struct proc {
     char *plan;              /* the refresh plan last read (store.plan points here) */
     int64_t plan_loaded_ms;  /* monotonic */
 };
+
+/* main.c: ends the loop once no batch and no analysis is in flight (with --once, once
+ * no analysis is waiting either); until then the last one to settle calls it again. */
+void proc_quit_when_idle(struct proc *p);
 
 /* pump.c */
 void proc_pump_soon(struct proc *p, int64_t ms);

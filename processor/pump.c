@@ -55,7 +55,7 @@ static int once_and_empty(struct proc *p)
         return 0;
     if (fr_queue_depths(&p->queue, &waiting, &delayed, NULL, NULL) != 0 || waiting > 0)
         return 0;
-    event_base_loopexit(p->base, NULL);
+    proc_quit_when_idle(p);
     return 1;
 }
 
@@ -265,7 +265,7 @@ void proc_pump_cb(evutil_socket_t fd, short what, void *arg)
         if (taken == 0) {
             p->idle = 1;
             if (p->cfg->once && p->in_flight == 0)
-                event_base_loopexit(p->base, NULL);
+                proc_quit_when_idle(p);
             else
                 proc_pump_soon(p, p->cfg->idle_ms);
             return;

@@ -123,17 +123,21 @@ void proc_store_claim_parse(PGresult *res, const struct proc_claim_in *in, size_
 const char proc_write_sql[] =
     "WITH input AS ("
     "  SELECT * FROM unnest($2::text[], $3::bigint[], $4::jsonb[], $5::text[], $6::bigint[],"
-    "                       $7::int[], $8::int[], $9::int[], $10::text[], $11::bigint[])"
+    "                       $7::int[], $8::int[], $9::int[], $10::text[], $11::bigint[],"
+    "                       $19::text[])"
     "    AS t(id, lease, payload, hash, observed_ms, price_amazon, price_new, sales_rank,"
-    "         seller, seed_s)"
+    "         seller, seed_s, llm)"
     "), old AS ("
     "  SELECT i.id, i.content_hash, i.refresh_interval, i.last_updated, i.change_n,"
-    "         i.change_x, i.change_t, i.change_prior FROM items i"
+    "         i.change_x, i.change_t, i.change_prior, i.llm_want AS want FROM items i"
     "  JOIN input ON i.source = $1 AND i.id = input.id AND i.lease = input.lease"
     "  WHERE i.id = ANY($2::text[])"
     "  FOR UPDATE OF i"
     "), upd AS ("
-    "  UPDATE items i SET status = 'active', payload = input.payload, content_hash = input.hash,"
+    "  UPDATE items i SET status = 'active', content_hash = input.hash,"
+    "  payload = llm_keep(input.payload, i.payload), llm_want = coalesce(input.llm, old.want),"
+    "  llm_due = CASE WHEN llm_changed(input.llm, old.want) THEN now() ELSE i.llm_due END,"
+    "  llm_bad = CASE WHEN llm_changed(input.llm, old.want) THEN 0 ELSE i.llm_bad END,"
     "         last_updated = now(), attempts = 0, last_error = NULL, claimed_until = NULL,"
     "         last_changed = CASE WHEN old.content_hash IS DISTINCT FROM input.hash"
     "                        THEN now() ELSE i.last_changed END,"
@@ -190,8 +194,8 @@ void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_r
                              size_t n, struct proc_params *pp)
 {
     memset(pp, 0, sizeof(*pp));
-    pp->na = 10;
-    for (int k = 0; k < 10; k++)
+    pp->na = 11;
+    for (int k = 0; k < 11; k++)
         fr_pgarr_open(&pp->a[k]);
     for (size_t i = 0; i < n; i++) {
         const struct fr_keepa_product *p = r[i].p;
@@ -205,6 +209,7 @@ void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_r
         fr_pgarr_int(&pp->a[7], p->sales_rank);
         fr_pgarr_str(&pp->a[8], p->buybox_seller_id);
         fr_pgarr_int(&pp->a[9], p->seed_interval_s);
+        fr_pgarr_str(&pp->a[10], r[i].llm_hash[0] ? r[i].llm_hash : NULL);
     }
     pp->v[0] = c->source;
     for (int k = 0; k < 10; k++)
@@ -220,7 +225,8 @@ void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_r
     pp->v[15] = c->plan != NULL ? c->plan : "{}";
     pp->v[16] = pp->s[4];
     pp->v[17] = pp->s[5];
-    pp->n = 18;
+    pp->v[18] = fr_pgarr_close(&pp->a[10]);
+    pp->n = 19;
 }
 
 int64_t proc_store_write_parse(PGresult *res, struct proc_result *r, size_t n)

@@ -51,7 +51,7 @@ struct proc_store_cfg {
 struct proc_params {
     int n;
     const char *v[20];
-    struct fr_pgarr a[10];
+    struct fr_pgarr a[11];
     int na;
     char s[6][48];
 };
@@ -70,12 +70,16 @@ struct proc_result {
     int64_t lease;
     const struct fr_keepa_product *p; /* status OK, payload set */
     char *payload_text;               /* owned by the caller */
+    char llm_hash[65];                /* the analysis's input hash of the payload; "" when
+                                         the source has no analysis (the row keeps its own) */
     int written;                      /* out: 1 when the fence held and the row is active */
     int changed;                      /* out: content differed from the stored one */
 };
 
 /* Writes successful results (proc_write_sql); parse sets written/changed and returns how
- * many history rows were added. */
+ * many history rows were added. The payload keeps the row's llm, llm_model, llm_at and
+ * llm_error (the analysis's, not the upstream's); a result with an llm_hash sets the
+ * row's llm_want, and a new one makes the row wait for analysis now. */
 extern const char proc_write_sql[];
 void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_result *r,
                              size_t n, struct proc_params *pp);
