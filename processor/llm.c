@@ -90,11 +90,6 @@ void llm_job_done(struct llm_job *j)
     settled(l);
 }
 
-void llm_usage_done(struct proc_llm *l)
-{
-    settled(l);
-}
-
 /* --- the call --------------------------------------------------------------------- */
 
 static const char *header_of(const void *arg, const char *name)
@@ -542,7 +537,7 @@ void proc_llm_cancel(struct proc_llm *l)
 
 int proc_llm_busy(const struct proc_llm *l)
 {
-    return l == NULL ? 0 : l->jobs + l->settling + l->claiming;
+    return l == NULL ? 0 : l->jobs + l->claiming;
 }
 
 int proc_llm_drained(const struct proc_llm *l)
@@ -556,6 +551,7 @@ void proc_llm_tick(struct proc_llm *l)
 
     if (l == NULL)
         return;
+    llm_sql_flush_usage(l);
     if ((waiting = llm_sql_waiting(l)) >= 0)
         fr_gauge_set(fr_gauge_get("freshet_llm_waiting", "Rows waiting for their analysis",
                                   FR_LABELS("source", l->source)), (double)waiting);
@@ -572,6 +568,7 @@ void proc_llm_free(struct proc_llm *l)
     proc_llm_cancel(l);
     while (l->list != NULL) /* settle statements still queued: their lease runs out */
         job_free(l->list);
+    llm_sql_flush_usage(l);
     fr_http_free(l->http);
     if (l->claim_ev)
         event_free(l->claim_ev);

@@ -103,7 +103,9 @@ struct proc_llm {
     int64_t lease_ms;
     int claiming;       /* a claim statement is in flight */
     int jobs;           /* claimed and not settled */
-    int settling;       /* settle statements in flight */
+    struct {
+        int64_t requests, prompt_tokens, completion_tokens;
+    } paid;             /* calls answered since the last llm_sql_flush_usage */
     int stopping;
     int empty;          /* the last claim found nothing */
     int64_t purged_ms;
@@ -125,6 +127,8 @@ void llm_sql_retry(struct llm_job *j, int64_t delay_ms, int bad, int fails,
                    const struct fr_llm_usage *u);
 /* Blocking (shutdown): every listed row may be claimed again now. */
 void llm_sql_hand_back(struct proc_llm *l, const char *const *ids, size_t n);
+/* Adds the calls paid since the last flush to llm_usage (blocking; kept on failure). */
+void llm_sql_flush_usage(struct proc_llm *l);
 /* Rows waiting for analysis (blocking; -1 on failure). */
 int64_t llm_sql_waiting(struct proc_llm *l);
 void llm_sql_purge(struct proc_llm *l);
@@ -134,7 +138,6 @@ void llm_sql_answer_cached(struct llm_job *j, const char *answer_text, const cha
 
 /* llm.c: a settle statement finished; frees j and claims more. */
 void llm_job_done(struct llm_job *j);
-/* llm.c: a usage statement finished (l->settling already counted down). */
-void llm_usage_done(struct proc_llm *l);
+
 
 #endif

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/dbasync.h"
 #include "common/log.h"
@@ -61,11 +62,11 @@ static const char retry_sql[] =
     "       llm_fails = $6::smallint"
     " WHERE source = $1 AND id = $2 AND llm_want = $3";
 
-/* $1 source, $2 prompt tokens, $3 completion tokens. */
+/* $1 source, $2 calls, $3 prompt tokens, $4 completion tokens. */
 static const char usage_sql[] =
     "INSERT INTO llm_usage AS u (source, day, requests, prompt_tokens, completion_tokens)"
-    " VALUES ($1, (now() AT TIME ZONE 'UTC')::date, 1, $2, $3)"
-    " ON CONFLICT (source, day) DO UPDATE SET requests = u.requests + 1,"
+    " VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $2, $3, $4)"
+    " ON CONFLICT (source, day) DO UPDATE SET requests = u.requests + EXCLUDED.requests,"
     "   prompt_tokens = u.prompt_tokens + EXCLUDED.prompt_tokens,"
     "   completion_tokens = u.completion_tokens + EXCLUDED.completion_tokens";
 
@@ -97,28 +98,37 @@ static void on_settled(PGresult *res, const struct fr_error *err, void *arg)
     llm_job_done(j);
 }
 
-static void on_usage(PGresult *res, const struct fr_error *err, void *arg)
-{
-    struct proc_llm *l = arg;
-
-    if (res == NULL)
-        log_warn("llm token usage not recorded: %s", err->msg);
-    l->settling--;
-    llm_usage_done(l);
-}
-
+/* Paid calls are summed here and written by llm_sql_flush_usage: one row a source and
+ * day that every call would update is a hot row (at 0 ms from the fake, one upsert a
+ * call halved the calls a second). A kill -9 loses at most a heartbeat of this count,
+ * never an answer. */
 static void usage(struct llm_job *j, const struct fr_llm_usage *u)
 {
     struct proc_llm *l = j->l;
-    char pt[24], ct[24];
-    const char *params[3] = {l->source, pt, ct};
 
     if (u == NULL)
         return;
-    snprintf(pt, sizeof(pt), "%" PRId64, u->prompt_tokens);
-    snprintf(ct, sizeof(ct), "%" PRId64, u->completion_tokens);
-    l->settling++;
-    fr_dbq_query(l->p->dbq, usage_sql, 3, params, on_usage, l);
+    l->paid.requests++;
+    l->paid.prompt_tokens += u->prompt_tokens;
+    l->paid.completion_tokens += u->completion_tokens;
+}
+
+void llm_sql_flush_usage(struct proc_llm *l)
+{
+    char n[24], pt[24], ct[24];
+    const char *params[4] = {l->source, n, pt, ct};
+    struct fr_error err = {0};
+
+    if (l->paid.requests == 0)
+        return;
+    snprintf(n, sizeof(n), "%" PRId64, l->paid.requests);
+    snprintf(pt, sizeof(pt), "%" PRId64, l->paid.prompt_tokens);
+    snprintf(ct, sizeof(ct), "%" PRId64, l->paid.completion_tokens);
+    if (fr_db_query(&l->p->db, usage_sql, 4, params, NULL, &err) != 0) {
+        log_warn("llm token usage not recorded yet: %s", err.msg);
+        return;
+    }
+    memset(&l->paid, 0, sizeof(l->paid));
 }
 
 void llm_sql_answer(struct llm_job *j, const char *answer_text, int paid,
