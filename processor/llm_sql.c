@@ -99,9 +99,10 @@ static void on_settled(PGresult *res, const struct fr_error *err, void *arg)
 }
 
 /* Paid calls are summed here and written by llm_sql_flush_usage: one row a source and
- * day that every call would update is a hot row (at 0 ms from the fake, one upsert a
- * call halved the calls a second). A kill -9 loses at most a heartbeat of this count,
- * never an answer. */
+ * day that every call of every processor would update is a hot row, and a commit a call
+ * more. (With one processor it made no measurable difference: 651 vs 670 analyses/s at
+ * 0 ms from the fake.) A kill -9 loses at most a heartbeat of this count, never an
+ * answer. */
 static void usage(struct llm_job *j, const struct fr_llm_usage *u)
 {
     struct proc_llm *l = j->l;
