@@ -6,9 +6,11 @@
 # without change costs none; the LLM down (an outage of LLM_OUTAGE_S seconds, 10 by
 # default to keep the suite fast; the issue says 30) holds no record back and the
 # analyses catch up; a 429 storm never takes more calls than the configured limit;
-# garbage answers end in bounded retries, then payload.llm_error; a processor killed
-# with SIGKILL mid-analysis loses nothing; after a Redis flush nothing answered is
-# asked again. The fake's counts are printed for the issue's closing note.
+# garbage answers end in bounded retries, then payload.llm_error; SIGTERM with calls in
+# flight lets them finish and hands the rest back; a processor killed with SIGKILL
+# mid-analysis loses nothing; after a Redis flush nothing answered is asked again;
+# metrics and freshetctl status. The fake's counts are printed for the issue's closing
+# note.
 . "$(dirname "$0")/lib.sh"
 
 N=1000
@@ -215,12 +217,28 @@ check "garbage: a valid answer later" wait_for 30 all_settled
 expect_eq "clears llm_error" 0 "$(sql "SELECT count(*) FROM items WHERE payload ? 'llm_error'")"
 
 # --- 8. SIGTERM hands back, SIGKILL loses nothing ---
-llm_get "/_test/reset" >/dev/null
 llm_get "/_test/faults?latency_ms=1500" >/dev/null
+in_flight() { [ "$(llm_stat in_flight)" -gt 0 ]; }
+pick 600 40
+bump_set
+refetch
+check "calls in flight before SIGTERM" wait_for 20 in_flight
+kill -TERM "$PROC"
+inflight_at_term=$(llm_stat in_flight)
+exits_within 10 "$PROC"
+expect_eq "SIGTERM with calls in flight: exit 0 within the grace" 0 "$T_EXIT"
+expect_le "the calls in flight finished and their answers were stored" "$inflight_at_term" \
+    "$(sql "SELECT count(*) FROM items WHERE id IN (SELECT id FROM t_set) AND llm_want = llm_done")"
+expect_eq "what was not sent is handed back (claimable now, no lease left)" 0 "$(sql "SELECT count(*)
+    FROM items WHERE llm_want IS DISTINCT FROM llm_done AND llm_due > now()")"
+start_bg processor "$FRESHET_BIN/freshet-processor"
+PROC=$T_LAST_PID
+check "after SIGTERM the rest is analysed" wait_for 30 all_settled
+
+llm_get "/_test/reset" >/dev/null
 pick 500 60
 bump_set
 refetch
-in_flight() { [ "$(llm_stat in_flight)" -gt 0 ]; }
 check "calls in flight" wait_for 20 in_flight
 kill -KILL "$PROC"
 inflight_at_kill=$(llm_stat in_flight)
