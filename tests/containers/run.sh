@@ -531,6 +531,10 @@ dc ps 2>&1 | sed 's/^/#   /'
 step "docker-compose down"
 since=$(date +%s)
 t0=$(now_ms)
+# `down` removes the containers and their logs: follow them meanwhile, so a container
+# that outlives its grace period can be diagnosed from this log.
+mkdir -p "$WORK/logs"
+for c in $(project_ctrs); do podman logs -f -t "$c" >"$WORK/logs/$c.log" 2>&1 & done
 if dc --profile demo down -v >"$WORK/down.log" 2>&1; then
     secs=$((($(now_ms) - t0) / 1000))
     pass "docker-compose down -v in ${secs}s"
@@ -549,6 +553,10 @@ if [ "$stopped" -gt 0 ] && [ -z "$bad" ]; then
     pass "down stopped $stopped containers within their grace periods (all exit 0: none killed at the deadline)"
 else
     fail "down stopped every container within its grace period" "${bad:-no died events recorded}"
+    for c in $(echo "$bad" | awk '{ print $1 }'); do
+        echo "# last lines of $c before it was killed:"
+        tail -n 40 "$WORK/logs/$c.log" 2>/dev/null | cut -c1-400 | sed 's/^/#   | /'
+    done
 fi
 left=$(project_ctrs)
 if [ -z "$left" ] && ! podman network exists "${PROJECT}_default"; then
