@@ -48,6 +48,16 @@ static void tune_malloc(void)
     mallopt(M_ARENA_MAX, 2);
 }
 
+/* libcurl cannot cancel a host name lookup: stopping waits for it, and with glibc's
+ * defaults (5 s a try, 2 tries a server) a DNS server that does not answer held SIGTERM
+ * past the grace period (a scout container killed at `docker-compose down`). Unless the
+ * environment sets its own, lookups give up after 1 s a try, 2 tries. */
+static void bound_dns_lookups(void)
+{
+    if (getenv("RES_OPTIONS") == NULL)
+        setenv("RES_OPTIONS", FR_APP_RES_OPTIONS, 0);
+}
+
 void fr_app_init(struct fr_app *app, int argc, char **argv, int *first_arg)
 {
     struct fr_error err = {0};
@@ -55,6 +65,7 @@ void fr_app_init(struct fr_app *app, int argc, char **argv, int *first_arg)
     int rc;
 
     tune_malloc();
+    bound_dns_lookups();
     /* Register secrets before anything can be logged, even a usage error. */
     fr_log_add_secret(key);
     fr_log_init(app->program, FR_LOG_INFO, FR_LOG_AUTO);

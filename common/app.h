@@ -16,6 +16,9 @@
 #include "common/db.h"
 #include "common/redis.h"
 
+/* The resolver options fr_app_init sets when RES_OPTIONS is unset (see app.c). */
+#define FR_APP_RES_OPTIONS "timeout:1 attempts:2"
+
 struct fr_app {
     const char *program; /* "freshet-scout" */
     const char *usage;   /* "[OPTIONS]" or "COMMAND [OPTIONS]" */
