@@ -13,7 +13,8 @@ BUILD_PKGS="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libpq
 libjansson-dev libevent-dev zlib1g-dev libyaml-dev"
 SERVICE_PKGS="redis-server redis-tools postgresql postgresql-client"
 TEST_PKGS="libcriterion-dev clang libclang-rt-14-dev valgrind curl procps util-linux
-shellcheck time docker-compose yamllint prometheus python3 python3-yaml binutils git jq"
+shellcheck time docker-compose yamllint prometheus python3 python3-yaml binutils git jq
+podman runc debootstrap nodejs"
 RUNTIME_PKGS="libhiredis0.14 libcurl4 libpq5 libjansson4 libevent-2.1-7 zlib1g libyaml-0-2 ca-certificates"
 
 check_only=0
