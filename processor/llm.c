@@ -16,10 +16,12 @@
 #include "common/backoff.h"
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/dbasync.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/metrics.h"
+#include "common/pgarray.h"
 #include "processor/llm_internal.h"
 #include "processor/proc.h"
 
@@ -342,6 +344,15 @@ static void start_job(struct llm_job *j, const char *payload_text)
 
 /* --- claiming ----------------------------------------------------------------------- */
 
+/* The job of this processor that holds row id, if any. */
+static struct llm_job *held(const struct proc_llm *l, const char *id)
+{
+    for (struct llm_job *j = l->list; j != NULL; j = j->next)
+        if (strcmp(j->id, id) == 0)
+            return j;
+    return NULL;
+}
+
 static void on_claimed(PGresult *res, const struct fr_error *err, void *arg)
 {
     struct proc_llm *l = arg;
@@ -356,7 +367,16 @@ static void on_claimed(PGresult *res, const struct fr_error *err, void *arg)
     n = PQntuples(res);
     l->empty = n == 0;
     for (int r = 0; r < n; r++) {
-        struct llm_job *j = fr_xcalloc(1, sizeof(*j));
+        struct llm_job *j;
+        /* A job that waited past its lease (the breaker held it through an outage)
+         * finds its row claimed again, by this claim: one job per row, or both would
+         * send the same input once the provider is back. The claim renewed its lease. */
+        if (held(l, PQgetvalue(res, r, 0)) != NULL) {
+            log_debug_kv(FR_KV("id", PQgetvalue(res, r, 0)),
+                         "analysis claimed again while its job waits: one job kept");
+            continue;
+        }
+        j = fr_xcalloc(1, sizeof(*j));
         j->l = l;
         j->id = fr_xstrdup(PQgetvalue(res, r, 0));
         snprintf(j->want, sizeof(j->want), "%s", PQgetvalue(res, r, 2));
@@ -402,6 +422,140 @@ static void on_claim_ev(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     claim(arg);
+}
+
+/* --- the start-up scan ------------------------------------------------------------- */
+
+/* Rows stored while the analysis was off have no llm_want, and rows analysed under
+ * another model, prompt or schema want another hash: neither waits for analysis until
+ * its next refresh. At start-up the loop reads every active row once, in primary-key
+ * order, LLM_SCAN_ROWS at a time, computes each stored payload's input hash as the
+ * write would (proc_llm_hash), and gives the rows whose llm_want differs that hash and
+ * llm_due = now: the claim then takes them like any waiting row, from the cache when
+ * the input was answered before (paid once per input, as always). One step at a time,
+ * only while the statement queue is short, so the batches' statements go first. */
+
+static void scan_step(struct proc_llm *l);
+
+static void scan_finish(struct proc_llm *l)
+{
+    l->scan.done = 1;
+    log_info("llm start-up scan: %lld active rows read in %lld ms, %lld queued for analysis "
+             "(their stored input hash was not this model's, prompt's and schema's)",
+             (long long)l->scan.rows, (long long)(fr_mono_ms() - l->scan.started_ms),
+             (long long)l->scan.queued);
+}
+
+/* The step's rows are settled: move the cursor on, and go on or finish. */
+static void scan_advance(struct proc_llm *l)
+{
+    if (l->scan.next != NULL) {
+        free(l->scan.after);
+        l->scan.after = l->scan.next;
+        l->scan.next = NULL;
+    }
+    if (l->scan.last)
+        scan_finish(l);
+    else if (!l->stopping)
+        arm(l->scan.ev, 0);
+}
+
+/* A step failed (PostgreSQL away): the same step again later, unless stopping. */
+static void scan_failed(struct proc_llm *l, const char *what, const struct fr_error *err)
+{
+    free(l->scan.next);
+    l->scan.next = NULL;
+    l->scan.last = 0;
+    if (l->stopping)
+        return;
+    log_warn("llm start-up scan: %s failed, trying again: %s", what, err->msg);
+    arm(l->scan.ev, LLM_POLL_MS);
+}
+
+static void on_scan_queued(PGresult *res, const struct fr_error *err, void *arg)
+{
+    struct proc_llm *l = arg;
+
+    l->scan.busy = 0;
+    if (res == NULL) {
+        scan_failed(l, "queueing", err);
+    } else {
+        int n = atoi(PQcmdTuples(res));
+        l->scan.queued += n;
+        if (n > 0) {
+            l->empty = 0; /* --once: these are waiting now */
+            proc_llm_kick(l);
+        }
+        scan_advance(l);
+    }
+    if (l->p->quitting)
+        proc_quit_when_idle(l->p);
+}
+
+static void on_scanned(PGresult *res, const struct fr_error *err, void *arg)
+{
+    struct proc_llm *l = arg;
+    struct fr_pgarr ids, wants, lus;
+    size_t nq = 0;
+    int n;
+
+    l->scan.busy = 0;
+    if (res == NULL) {
+        scan_failed(l, "reading", err);
+        if (l->p->quitting)
+            proc_quit_when_idle(l->p);
+        return;
+    }
+    n = PQntuples(res);
+    l->scan.rows += n;
+    l->scan.last = n < LLM_SCAN_ROWS;
+    if (n > 0)
+        l->scan.next = fr_xstrdup(PQgetvalue(res, n - 1, 0));
+    fr_pgarr_open(&ids);
+    fr_pgarr_open(&wants);
+    fr_pgarr_open(&lus);
+    for (int r = 0; r < n; r++) {
+        char hex[65];
+        proc_llm_hash(l, PQgetvalue(res, r, 1), hex);
+        if (hex[0] == '\0' || (!PQgetisnull(res, r, 2) && strcmp(hex, PQgetvalue(res, r, 2)) == 0))
+            continue;
+        fr_pgarr_str(&ids, PQgetvalue(res, r, 0));
+        fr_pgarr_str(&wants, hex);
+        fr_pgarr_str(&lus, PQgetvalue(res, r, 3));
+        nq++;
+    }
+    if (nq > 0 && !l->stopping) {
+        const char *a = fr_pgarr_close(&ids), *b = fr_pgarr_close(&wants);
+        const char *c = fr_pgarr_close(&lus);
+        l->scan.busy = 1;
+        llm_sql_scan_queue(l, a, b, c, on_scan_queued);
+    } else if (nq == 0) {
+        scan_advance(l);
+    }
+    fr_buf_release(&ids.buf);
+    fr_buf_release(&wants.buf);
+    fr_buf_release(&lus.buf);
+    if (l->p->quitting)
+        proc_quit_when_idle(l->p);
+}
+
+static void scan_step(struct proc_llm *l)
+{
+    if (l->stopping || l->scan.busy || l->scan.done)
+        return;
+    if (fr_dbq_pending(l->p->dbq) > LLM_SCAN_BUSY) {
+        arm(l->scan.ev, LLM_SCAN_WAIT_MS);
+        return;
+    }
+    l->scan.busy = 1;
+    llm_sql_scan(l, on_scanned);
+}
+
+static void on_scan_ev(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    scan_step(arg);
 }
 
 /* --- the interface ------------------------------------------------------------------ */
@@ -469,11 +623,15 @@ void proc_llm_start(struct proc_llm *l)
                     l->a->requests_per_minute, l->a->tokens_per_minute);
     fr_breaker_init(&l->breaker, LLM_BREAKER_FAILURES, LLM_BREAKER_COOLDOWN_MS);
     l->claim_ev = evtimer_new(l->p->base, on_claim_ev, l);
+    l->scan.ev = evtimer_new(l->p->base, on_scan_ev, l);
+    l->scan.after = fr_xstrdup("");
+    l->scan.started_ms = fr_mono_ms();
     log_info_kv(FR_KV("model", l->a->model, "prompt", l->a->prompt_file),
                 "llm analysis on: %s, concurrency %lld, %lld requests and %lld tokens a minute "
                 "(0: no limit)", l->url, (long long)l->a->concurrency,
                 (long long)l->a->requests_per_minute, (long long)l->a->tokens_per_minute);
     arm(l->claim_ev, 0);
+    arm(l->scan.ev, 0);
 }
 
 void proc_llm_hash(const struct proc_llm *l, const char *payload_text, char hex[65])
@@ -518,6 +676,8 @@ void proc_llm_stop(struct proc_llm *l)
         return;
     l->stopping = 1;
     evtimer_del(l->claim_ev);
+    if (l->scan.ev)
+        evtimer_del(l->scan.ev); /* the next start scans again */
     /* Jobs not sent yet go back at once; calls in flight may still finish. */
     for (j = l->list; j != NULL; j = next) {
         next = j->next;
@@ -537,12 +697,12 @@ void proc_llm_cancel(struct proc_llm *l)
 
 int proc_llm_busy(const struct proc_llm *l)
 {
-    return l == NULL ? 0 : l->jobs + l->claiming;
+    return l == NULL ? 0 : l->jobs + l->claiming + l->scan.busy;
 }
 
 int proc_llm_drained(const struct proc_llm *l)
 {
-    return l == NULL || (l->empty && proc_llm_busy(l) == 0);
+    return l == NULL || (l->empty && l->scan.done && proc_llm_busy(l) == 0);
 }
 
 void proc_llm_tick(struct proc_llm *l)
@@ -572,6 +732,10 @@ void proc_llm_free(struct proc_llm *l)
     fr_http_free(l->http);
     if (l->claim_ev)
         event_free(l->claim_ev);
+    if (l->scan.ev)
+        event_free(l->scan.ev);
+    free(l->scan.after);
+    free(l->scan.next);
     free(l->url);
     free(l->auth);
     fr_decl_free(l->src);

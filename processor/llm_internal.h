@@ -39,6 +39,11 @@
 #define LLM_POLL_MS 1000
 /* How often expired cache rows are deleted. */
 #define LLM_PURGE_MS 600000
+/* The start-up scan (see llm.c) reads this many active rows a step, and waits while the
+ * processor's statement queue holds more than LLM_SCAN_BUSY statements. */
+#define LLM_SCAN_ROWS 200
+#define LLM_SCAN_BUSY 4
+#define LLM_SCAN_WAIT_MS 100
 
 /* The Redis side: the fleet's budget (requests and tokens spent evenly, a pause after
  * a 429) and the in-flight lock of each input hash. Keys freshet:{<source>}:llm:budget
@@ -111,6 +116,18 @@ struct proc_llm {
     int64_t purged_ms;
     uint64_t rng;
     struct llm_job *list;
+    /* The start-up scan: active rows whose llm_want is not their stored payload's input
+     * hash under this configuration (written while the analysis was off, or under
+     * another model, prompt or schema) get it and wait for analysis. */
+    struct {
+        struct event *ev;
+        char *after;       /* the last id scanned (keyset order); "" before the first */
+        char *next;        /* the last id of the step in progress */
+        int busy;          /* a scan statement is in flight */
+        int done;
+        int last;          /* the step in progress read the last rows */
+        int64_t rows, queued, started_ms;
+    } scan;
 };
 
 /* llm_sql.c: statements (async on p->dbq unless said otherwise). */
@@ -132,6 +149,15 @@ void llm_sql_flush_usage(struct proc_llm *l);
 /* Rows waiting for analysis (blocking; -1 on failure). */
 int64_t llm_sql_waiting(struct proc_llm *l);
 void llm_sql_purge(struct proc_llm *l);
+
+/* The start-up scan: the next LLM_SCAN_ROWS active rows after l->scan.after (id,
+ * payload text, llm_want, last_updated); then the rows of ids[] whose input hash is
+ * wants[] and whose last_updated is still lus[] (no write since the read) get it and
+ * wait for analysis; rows locked by a write now are left to that write. Arrays are
+ * PostgreSQL array literals. */
+void llm_sql_scan(struct proc_llm *l, void (*cb)(PGresult *, const struct fr_error *, void *));
+void llm_sql_scan_queue(struct proc_llm *l, const char *ids, const char *wants, const char *lus,
+                        void (*cb)(PGresult *, const struct fr_error *, void *));
 
 /* Stores a cached answer (no call, nothing cached again). */
 void llm_sql_answer_cached(struct llm_job *j, const char *answer_text, const char *model);

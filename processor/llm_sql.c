@@ -34,6 +34,38 @@ static const char claim_sql[] =
     " FROM upd u LEFT JOIN llm_cache k"
     "   ON k.hash = u.llm_want AND k.created_at > now() - $4::interval";
 
+#define LLM_STR2(x) #x
+#define LLM_STR(x) LLM_STR2(x)
+
+/* The start-up scan's read: active rows in primary-key order after $2 (a constant LIMIT:
+ * the plan walks items_pkey and stops there). The ids come first and the payloads of
+ * those only: on a table filled since its last ANALYZE the planner may read every active
+ * row through items_due and sort them, and then it sorts ids, not payload texts
+ * (20,000 rows: 10-18 ms a step instead of 66; 0.9 ms with statistics). */
+static const char scan_sql[] =
+    "SELECT i.id, i.payload::text, i.llm_want, i.last_updated::text FROM ("
+    "  SELECT id FROM items"
+    "  WHERE source = $1 AND id > $2 AND status = 'active' AND payload IS NOT NULL"
+    "  ORDER BY source, id LIMIT " LLM_STR(LLM_SCAN_ROWS)
+    ") c JOIN items i ON i.source = $1 AND i.id = c.id"
+    " ORDER BY i.id";
+
+/* ... and its queueing: $2 ids, $3 input hashes, $4 last_updated as read. A write since
+ * the read stored another payload (and its own llm_want): the row is left alone, as is
+ * one a write holds now (SKIP LOCKED: a batch's write is never kept waiting, and never
+ * deadlocks with this statement). */
+static const char scan_queue_sql[] =
+    "WITH u AS ("
+    "  SELECT * FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS t(id, want, lu)"
+    "), c AS ("
+    "  SELECT i.id, u.want FROM items i JOIN u ON i.source = $1 AND i.id = u.id"
+    "  WHERE i.status = 'active' AND i.last_updated = u.lu"
+    "    AND i.llm_want IS DISTINCT FROM u.want"
+    "  FOR UPDATE OF i SKIP LOCKED"
+    ")"
+    "UPDATE items i SET llm_want = c.want, llm_due = now(), llm_bad = 0, llm_fails = 0"
+    " FROM c WHERE i.source = $1 AND i.id = c.id";
+
 /* $1 source, $2 id, $3 hash, $4 answer, $5 model, $6 cache it. */
 static const char answer_sql[] =
     "WITH cache AS ("
@@ -85,6 +117,21 @@ void llm_sql_claim(struct proc_llm *l, int n, void (*cb)(PGresult *, const struc
     interval_ms(lease, sizeof(lease), l->lease_ms);
     interval_ms(ttl, sizeof(ttl), l->cache_ttl_ms);
     fr_dbq_query(l->p->dbq, claim_sql, 4, params, cb, l);
+}
+
+void llm_sql_scan(struct proc_llm *l, void (*cb)(PGresult *, const struct fr_error *, void *))
+{
+    const char *params[2] = {l->source, l->scan.after};
+
+    fr_dbq_query(l->p->dbq, scan_sql, 2, params, cb, l);
+}
+
+void llm_sql_scan_queue(struct proc_llm *l, const char *ids, const char *wants, const char *lus,
+                        void (*cb)(PGresult *, const struct fr_error *, void *))
+{
+    const char *params[4] = {l->source, ids, wants, lus};
+
+    fr_dbq_query(l->p->dbq, scan_queue_sql, 4, params, cb, l);
 }
 
 static void on_settled(PGresult *res, const struct fr_error *err, void *arg)

@@ -11,6 +11,11 @@
 #     plain upsert for comparison.
 #  3. The refresher at scale: 1,000,000 active rows, EXPLAIN of its due scan and the
 #     time of one pass with 1%, 0.1% and 0 rows due.
+#  4. LLM analysis (issue 14): the same fleet on a catalog of BENCH_LLM_N products
+#     (default 20000) without analysis, then with keepa.yaml's analysis section pointed
+#     at freshet-fake-llm at 0 ms and at 500 ms latency: items/s to active, analyses/s
+#     and the time until every analysis is done, the processor's peak RSS, the fake's
+#     calls and tokens.
 #
 # Real Redis and PostgreSQL (durable: fsync on) from tests/harness/services.sh, on
 # loopback, in a service dir under /tmp that is removed at the end with every process
@@ -22,7 +27,11 @@
 # default 300 + N/50), BENCH_REFRESH_ROWS (1000000), BENCH_KEEP (a dir that receives the
 # logs, the 1-s CPU samples and the progress timelines before the service dir goes),
 # BENCH_EXPLAIN_MS (log the plans of fleet statements slower than this, with auto_explain,
-# into pg.log: slows the run; for finding out why a statement is slow).
+# into pg.log: slows the run; for finding out why a statement is slow), BENCH_PARTS
+# ("fleet ceilings refresher analysis": the parts to run, in this order), BENCH_LLM
+# ("off 0 500x128": analysis runs, "off" without keepa.yaml, else the fake LLM's latency
+# in ms, MSxC also sets analysis.concurrency to C; 8 otherwise; empty skips part 4),
+# BENCH_LLM_N (catalog size of part 4: 20000, or N when smaller).
 set -u
 
 usage() { echo "usage: run.sh BIN BUILD [N]" >&2; exit 2; }
@@ -41,6 +50,28 @@ for l in $LATENCIES; do
         ;;
     esac
 done
+PARTS=${BENCH_PARTS:-fleet ceilings refresher analysis}
+for p in $PARTS; do
+    case $p in
+    fleet | ceilings | refresher | analysis) ;;
+    *) echo "run.sh: BENCH_PARTS takes fleet, ceilings, refresher, analysis (got '$p')" >&2; exit 2 ;;
+    esac
+done
+has_part() { [[ " $PARTS " == *" $1 "* ]]; }
+LLM_RUNS=${BENCH_LLM-off 0 500x128}
+for l in $LLM_RUNS; do
+    case $l in
+    off) ;;
+    "" | x* | *x | *x*x* | *[!0-9x]*)
+        echo "run.sh: BENCH_LLM takes off, ms or MSxCONCURRENCY, e.g. 'off 0 500x128' (got '$l')" >&2
+        exit 2
+        ;;
+    esac
+done
+[ -n "$LLM_RUNS" ] || PARTS=${PARTS/analysis/}
+LLM_N=${BENCH_LLM_N:-$((N < 20000 ? N : 20000))}
+case $LLM_N in '' | *[!0-9]*) echo "run.sh: BENCH_LLM_N must be a number (got '$LLM_N')" >&2; exit 2 ;; esac
+has_part fleet || LATENCIES=
 TIMEOUT=${BENCH_TIMEOUT:-$((300 + N / 50))}
 REFRESH_ROWS=${BENCH_REFRESH_ROWS:-1000000}
 cd "$(dirname "$0")/../.." || exit 1
@@ -176,6 +207,36 @@ cpu_summary() {
 
 # ---- 1. the fleet --------------------------------------------------------------------
 
+# start_fleet TAG TRANSFERS ADMIN_PORT: one processor (FRESHET_CONCURRENCY=TRANSFERS, its
+# /metrics on ADMIN_PORT), one refresher, one scout (FRESHET_SCOUT_AHEAD=8), logs named
+# after TAG; their pids go to the caller's pid[processor], pid[refresher], pid[scout].
+start_fleet() {
+    start "processor-$1" env FRESHET_ADMIN_ADDR="127.0.0.1:$3" FRESHET_CONCURRENCY="$2" \
+        "$BIN/freshet-processor"
+    pid[processor]=$LAST
+    start "refresher-$1" "$BIN/freshet-refresher"
+    pid[refresher]=$LAST
+    start "scout-$1" env FRESHET_SCOUT_AHEAD=8 "$BIN/freshet-scout"
+    pid[scout]=$LAST
+}
+
+stop_sampler() {
+    kill "$SAMPLER" 2>/dev/null
+    wait "$SAMPLER" 2>/dev/null
+    SAMPLER=
+}
+
+# still_going LABEL FAILED ACTIVE TOTAL: the run fails when a process of the caller's
+# pid[] exited, or when rows failed and none is left to wait for.
+still_going() {
+    local name
+    for name in "${!pid[@]}"; do
+        kill -0 "${pid[$name]}" 2>/dev/null || die "$name exited during the run ($1)"
+    done
+    [ "${2:-0}" -gt 0 ] && [ "$(($2 + ${3:-0}))" -ge "$4" ] && die "$2 rows failed ($1)"
+    return 0
+}
+
 # Ids waiting in the queue (both priorities).
 queue_depth() {
     rcli eval "return redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2])" 2 \
@@ -227,14 +288,7 @@ fleet_run() {
     t0=$(now)
     admin=$("$BUILD/tests/harness/freeport" 2>/dev/null) || admin=$((20000 + RANDOM % 30000))
     # "100x256": 100 ms of latency, 256 transfers in flight (FRESHET_CONCURRENCY).
-    start "processor-$lat" env FRESHET_ADMIN_ADDR="127.0.0.1:$admin" \
-        FRESHET_CONCURRENCY="$([ "${lat#*x}" != "$lat" ] && echo "${lat#*x}" || echo 64)" \
-        "$BIN/freshet-processor"
-    pid[processor]=$LAST
-    start "refresher-$lat" "$BIN/freshet-refresher"
-    pid[refresher]=$LAST
-    start "scout-$lat" env FRESHET_SCOUT_AHEAD=8 "$BIN/freshet-scout"
-    pid[scout]=$LAST
+    start_fleet "$lat" "$([ "${lat#*x}" != "$lat" ] && echo "${lat#*x}" || echo 64)" "$admin"
     : >"$SVC/cpu-$lat"
     sampler "$SVC/cpu-$lat" "${pid[scout]}" "${pid[processor]}" "${pid[refresher]}" \
         "$redis_pid" "${pid[fake]}" &
@@ -253,17 +307,12 @@ fleet_run() {
             active=$(sql "SELECT /* bench poll */ count(*) FROM items WHERE status = 'active'")
             [ "${active:-0}" -ge "$N" ] && break
         fi
-        for name in scout processor refresher fake; do
-            kill -0 "${pid[$name]}" 2>/dev/null || die "$name exited during the run ($lat ms)"
-        done
-        [ "${failed:-0}" -gt 0 ] && [ "$((active + failed))" -ge "$N" ] && die "$failed rows failed ($lat ms)"
+        still_going "$lat ms" "$failed" "$active" "$N"
         [ "$(date +%s)" -lt "$deadline" ] ||
             die "only ${active:-0} of $N rows active after ${TIMEOUT}s ($lat ms; discovered ${total:-0})"
         sleep 1
     done
-    kill "$SAMPLER" 2>/dev/null
-    wait "$SAMPLER" 2>/dev/null
-    SAMPLER=
+    stop_sampler
     R[$lat:pg_s]=$(calc %.1f "($(pg_ticks) - $pg0) / $HZ")
     R[$lat:redis_s]=$(calc %.1f "($(ticks "$redis_pid") - $redis0) / $HZ")
     # The processor's own view of where a batch's time goes (its /metrics histograms).
@@ -341,6 +390,187 @@ statements() {
         FROM pg_stat_statements
         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())) s
         GROUP BY k")
+}
+
+# ---- 4. LLM analysis -------------------------------------------------------------------
+
+# llm_metrics ADMIN_PORT: "active|failed|analysed", the processor's records made active or
+# failed and analyses settled (answered by a call, from the cache, or given up on).
+llm_metrics() {
+    curl -s --max-time 2 "http://127.0.0.1:$1/metrics" | awk '
+        /^freshet_items_processed_total\{/ && /outcome="active"/ { a += $NF }
+        /^freshet_items_processed_total\{/ && /outcome="failed"/ { f += $NF }
+        /^freshet_llm_requests_total\{/ && /outcome="ok"/ { d += $NF }
+        /^freshet_llm_cache_hits_total\{/ { d += $NF }
+        END { printf "%d|%d|%d\n", a, f, d }'
+}
+
+# llm_run MODE: the fleet on LLM_N products, from empty until every row is active and,
+# with analysis (MODE = latency ms, or MSxCONCURRENCY), every row is analysed.
+llm_run() {
+    local mode=$1 lat conc url port lport t0 t_done='' deadline active failed analysed name p st
+    local db=llm_$1 dir=$SVC/sources-$1 admin settled valid
+    local -A pid
+    lat=${mode%x*}
+    conc=8
+    [ "${mode#*x}" != "$mode" ] && conc=${mode#*x}
+    if [ "$mode" = off ]; then
+        say "analysis off: $LLM_N products from empty until all are active"
+    else
+        say "analysis on, fake LLM at ${lat} ms, concurrency $conc: $LLM_N products until all are active and analysed"
+    fi
+    url=$(bash "$SERVICES" createdb "$SVC" "$db") || die "createdb $db"
+    export DATABASE_URL=$url
+    "$BIN/freshetctl" migrate >>"$LOGS/migrate.log" 2>&1 || die "freshetctl migrate"
+    rcli flushall >/dev/null || die "redis flushall"
+    rm -f "$SVC/fake.port" "$SVC/llm.port"
+    start "fake-$db" "$BIN/freshet-fake-keepa" --listen 127.0.0.1:0 --port-file "$SVC/fake.port" \
+        --products "$LLM_N" --key bench:100000000 --latency-ms 0
+    pid[fake]=$LAST
+    for ((p = 0; p < 100; p++)); do [ -s "$SVC/fake.port" ] && break; sleep 0.05; done
+    port=$(cat "$SVC/fake.port" 2>/dev/null) || die "the fake Keepa did not start"
+    mkdir -p "$dir"
+    if [ "$mode" != off ]; then
+        # Limits that never bind: the run measures the processor, not a budget.
+        start "fakellm-$db" "$BIN/freshet-fake-llm" --port 0 --port-file "$SVC/llm.port" --key bench \
+            --rpm 1000000000 --tpm 1000000000000 --latency "${lat}ms"
+        pid[fakellm]=$LAST
+        for ((p = 0; p < 100; p++)); do [ -s "$SVC/llm.port" ] && break; sleep 0.05; done
+        lport=$(cat "$SVC/llm.port" 2>/dev/null) || die "the fake LLM did not start"
+        cp sources/keepa-deal.prompt sources/keepa-deal-analysis.schema.json "$dir/"
+        # sources/keepa.yaml.example's section without its limits, at the fake.
+        cat >"$dir/keepa.yaml" <<YAML
+name: keepa
+analysis:
+  url: http://127.0.0.1:$lport/v1
+  model: grok-4-fast
+  api_key: bench
+  prompt: keepa-deal.prompt
+  inputs: [title, brand, root_category, price_new, price_amazon, sales_rank, rating,
+           review_count, analysis.avg90, analysis.drop_pct_90d]
+  schema: keepa-deal-analysis.schema.json
+  max_tokens: 200
+  timeout: 60s
+  concurrency: $conc
+YAML
+    fi
+    export KEEPA_BASE_URL=http://127.0.0.1:$port KEEPA_API_KEY=bench FRESHET_SOURCES_DIR=$dir
+    export FRESHET_ADMIN_ADDR=off FRESHET_LOG_FORMAT=json
+    admin=$("$BUILD/tests/harness/freeport" 2>/dev/null) || admin=$((20000 + RANDOM % 30000))
+    t0=$(now)
+    start_fleet "$db" 64 "$admin"
+    : >"$SVC/cpu-$db"
+    sampler "$SVC/cpu-$db" "${pid[processor]}" ${pid[fakellm]:+"${pid[fakellm]}"} &
+    SAMPLER=$!
+
+    deadline=$(($(date +%s) + TIMEOUT))
+    while :; do
+        IFS='|' read -r active failed analysed <<<"$(llm_metrics "$admin")"
+        echo "$(now) ${active:-0} ${analysed:-0}" >>"$SVC/timeline-$db"
+        if [ "${active:-0}" -ge "$LLM_N" ] && { [ "$mode" = off ] || [ "${analysed:-0}" -ge "$LLM_N" ]; }; then
+            settled=$(sql "SELECT /* bench poll */ count(*) FILTER (WHERE status = 'active'),
+                                  count(*) FILTER (WHERE status = 'active' AND llm_want = llm_done)
+                           FROM items")
+            if [ "${settled%|*}" -ge "$LLM_N" ] && { [ "$mode" = off ] || [ "${settled#*|}" -ge "$LLM_N" ]; }; then
+                t_done=$(now)
+                break
+            fi
+        fi
+        still_going "analysis $mode" "$failed" "$active" "$LLM_N"
+        [ "$(date +%s)" -lt "$deadline" ] ||
+            die "analysis $mode: ${active:-0} of $LLM_N rows active, ${analysed:-0} analysed after ${TIMEOUT}s"
+        sleep 0.5
+    done
+    stop_sampler
+    R[$db:rss]=$(hwm_mb "${pid[processor]}")
+    R[$db:cpu]=$(calc %.2f "$(ticks "${pid[processor]}") / $HZ / $LLM_N * 10000")
+    for name in scout processor refresher; do stop_pid "${pid[$name]}"; done
+    R[$db:warn]=$(grep -c '"level":"\(warn\|error\)"' "$LOGS/processor-$db.log")
+    if [ "$mode" != off ]; then
+        st=$(curl -s --max-time 5 "http://127.0.0.1:$lport/_test/stats") || die "GET /_test/stats from the fake LLM"
+        for name in calls prompts_distinct prompt_calls_max prompt_tokens completion_tokens total_tokens; do
+            R[$db:$name]=$(grep -o "\"$name\":[0-9]*" <<<"$st" | head -n 1 | cut -d: -f2)
+        done
+        R[$db:fakellm_s]=$(calc %.1f "$(ticks "${pid[fakellm]}") / $HZ")
+        # A processor started on the analysed catalog: its start-up scan reads every
+        # active row, finds each one's input hash answered, and pays nothing.
+        t_done=$(now)
+        timeout 300 "$BIN/freshet-processor" --once >"$LOGS/processor-once-$db.log" 2>&1 ||
+            die "freshet-processor --once on the analysed catalog ($mode)"
+        R[$db:once_s]=$(calc %.2f "$(now) - $t_done")
+        R[$db:scan]=$(sed -n 's/.*llm start-up scan: \([0-9]*\) active rows read in \([0-9]*\) ms, \([0-9]*\) queued.*/\1 rows, \2 ms, \3 queued/p' \
+            "$LOGS/processor-once-$db.log")
+        st=$(curl -s --max-time 5 "http://127.0.0.1:$lport/_test/stats") || die "GET /_test/stats from the fake LLM"
+        p=$(grep -o '"calls":[0-9]*' <<<"$st" | head -n 1 | cut -d: -f2)
+        R[$db:once_calls]=$((p - ${R[$db:calls]}))
+        stop_pid "${pid[fakellm]}"
+    fi
+    stop_pid "${pid[fake]}"
+    IFS='|' read -r "R[$db:active_s]" "R[$db:p50]" "R[$db:p99]" valid <<<"$(sql "
+        SELECT round((extract(epoch FROM max(last_updated)) - $t0)::numeric, 2),
+               round(percentile_cont(0.5) WITHIN GROUP
+                     (ORDER BY extract(epoch FROM last_updated - discovered_at))::numeric, 2),
+               round(percentile_cont(0.99) WITHIN GROUP
+                     (ORDER BY extract(epoch FROM last_updated - discovered_at))::numeric, 2),
+               count(*) FILTER (WHERE payload->'llm'->>'verdict' IN ('buy', 'wait', 'skip'))
+        FROM items WHERE status = 'active'")"
+    R[$db:rate]=$(calc %.0f "$LLM_N / ${R[$db:active_s]}")
+    R[$db:valid]=$valid
+    if [ "$mode" != off ]; then
+        R[$db:done_s]=$(calc %.2f "$t_done - $t0")
+        R[$db:arate]=$(calc %.0f "$LLM_N / ($t_done - $t0)")
+        R[$db:bound]=$([ "$lat" -gt 0 ] && calc %.0f "$conc * 1000 / $lat" || echo -)
+    fi
+    cpu_summary "$SVC/cpu-$db" processor ${pid[fakellm]:+fakellm} postgres >"$SVC/cpusum-$db"
+    say "  ${R[$db:rate]} items/s${R[$db:arate]:+, ${R[$db:arate]} analyses/s}, peak RSS ${R[$db:rss]} MiB"
+}
+
+analysis_report() {
+    local m name v c=() heads=()
+    llm_each() { # FORMAT KEY...: one cell per run
+        local fmt=$1 k vals
+        shift
+        for m in $LLM_RUNS; do
+            [ -n "${R[llm_$m:$1]:-}" ] || { echo -; continue; }
+            vals=()
+            for k in "$@"; do vals+=("${R[llm_$m:$k]:--}"); done
+            # shellcheck disable=SC2059 # the format is ours
+            printf "$fmt\n" "${vals[@]}"
+        done
+    }
+    for m in $LLM_RUNS; do
+        if [ "$m" = off ]; then heads+=("analysis off")
+        elif [ "${m#*x}" != "$m" ]; then heads+=("LLM ${m%x*} ms, conc ${m#*x}")
+        else heads+=("LLM $m ms, conc 8"); fi
+    done
+    echo
+    echo "LLM analysis: $LLM_N products, the fleet as above (processor FRESHET_CONCURRENCY=64, fake Keepa 0 ms);"
+    echo "keepa.yaml: sources/keepa.yaml.example's analysis without limits, at freshet-fake-llm"
+    row "" "${heads[@]}"
+    mapfile -t c < <(llm_each '%s' rate); row "items/s to active" "${c[@]}"
+    mapfile -t c < <(llm_each '%s s' active_s); row "time to all active" "${c[@]}"
+    mapfile -t c < <(llm_each '%s / %s s' p50 p99); row "discovery-to-active p50 / p99" "${c[@]}"
+    mapfile -t c < <(llm_each '%s s' done_s); row "time until every analysis is done" "${c[@]}"
+    mapfile -t c < <(llm_each '%s (bound %s)' arate bound); row "analyses/s (concurrency / latency bound)" "${c[@]}"
+    mapfile -t c < <(llm_each '%s' valid); row "rows holding a valid payload.llm" "${c[@]}"
+    mapfile -t c < <(llm_each '%s MiB' rss); row "processor peak RSS (VmHWM)" "${c[@]}"
+    mapfile -t c < <(llm_each '%s' cpu); row "processor CPU s per 10k items" "${c[@]}"
+    for name in processor postgres fakellm; do
+        c=()
+        for m in $LLM_RUNS; do v=$(cpu_cell "llm_$m" "$name"); c+=("${v:--}"); done
+        row "CPU % of a core, mean (peak 1 s): $name" "${c[@]}"
+    done
+    c=()
+    for m in $LLM_RUNS; do c+=("$(awk '$1 == "machine" { printf "%s%% (iowait %s%%)", $2, $3 }' "$SVC/cpusum-llm_$m")"); done
+    row "machine busy, % of all $NCPU CPUs" "${c[@]}"
+    mapfile -t c < <(llm_each '%s / %s / %s' calls prompts_distinct prompt_calls_max)
+    row "fake LLM calls / distinct prompts / most per prompt" "${c[@]}"
+    mapfile -t c < <(llm_each '%s + %s' prompt_tokens completion_tokens)
+    row "fake LLM tokens: prompt + completion" "${c[@]}"
+    mapfile -t c < <(llm_each '%s s' fakellm_s); row "fake LLM CPU over the run" "${c[@]}"
+    mapfile -t c < <(llm_each '%s' scan); row "then a processor --once: start-up scan" "${c[@]}"
+    mapfile -t c < <(llm_each '%s s / %s' once_s once_calls); row "  its wall time / fake LLM calls it made" "${c[@]}"
+    mapfile -t c < <(llm_each '%s' warn); row "processor warn+error log lines" "${c[@]}"
 }
 
 # ---- 2. ceilings ---------------------------------------------------------------------
@@ -508,7 +738,7 @@ each() {
 cpu_cell() { awk -v n="$2" '$1 == n { printf "%s%% (peak %s%%)", $2, $3 }' "$SVC/cpusum-$1"; }
 
 report() {
-    local l name heads=() c=() lower lower_name
+    local l name heads=() c=()
     for l in $LATENCIES; do
         if [ "${l#*x}" != "$l" ]; then heads+=("${l%x*} ms, ${l#*x} xfers"); else heads+=("fake ${l} ms"); fi
     done
@@ -516,51 +746,60 @@ report() {
     echo "=== freshet bench: $N products, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $NCPU CPUs,"
     echo "    $(psql --version | awk '{print "PostgreSQL " $3}') (fsync on), $(redis-server --version | awk '{print "Redis " $3}' | tr -d v=),"
     echo "    load average at start $LOAD0"
-    echo
-    echo "fleet: 1 scout (FRESHET_SCOUT_AHEAD=8), 1 processor, 1 refresher, from empty until all rows are active"
-    row "" "${heads[@]}"
-    mapfile -t c < <(each '%s' rate); row "items/s end to end" "${c[@]}"
-    mapfile -t c < <(each '%s / %s s' discovered elapsed); row "time to all discovered / all active" "${c[@]}"
-    mapfile -t c < <(each '%s / %s / %s' req_product req_deal req_seller)
-    row "upstream requests: product / deal / seller" "${c[@]}"
-    mapfile -t c < <(each '%s' tokens); row "upstream tokens spent" "${c[@]}"
-    mapfile -t c < <(each '%s / %s / %s' rss_scout rss_processor rss_refresher)
-    row "peak RSS MiB: scout / processor / refresher" "${c[@]}"
-    mapfile -t c < <(each '%s' rss_sum); row "  summed (libraries counted in each)" "${c[@]}"
-    mapfile -t c < <(each '%s / %s s' p50 p99); row "discovery-to-active p50 / p99" "${c[@]}"
-    mapfile -t c < <(each '%s' fleet_cpu); row "fleet CPU s per 10k items (user+sys)" "${c[@]}"
-    mapfile -t c < <(each '%s / %s / %s' cpu10k_scout cpu10k_processor cpu10k_refresher)
-    row "  scout / processor / refresher" "${c[@]}"
-    mapfile -t c < <(each '%s s (%s/10k)' pg_s pg10k); row "PostgreSQL CPU over the run (user+sys)" "${c[@]}"
-    mapfile -t c < <(each '%s / %s s' redis_s fake_s); row "Redis / fake Keepa CPU over the run" "${c[@]}"
-    for name in processor scout refresher postgres redis fake; do
+    if [ -n "$LATENCIES" ]; then
+        echo
+        echo "fleet: 1 scout (FRESHET_SCOUT_AHEAD=8), 1 processor, 1 refresher, from empty until all rows are active"
+        row "" "${heads[@]}"
+        mapfile -t c < <(each '%s' rate); row "items/s end to end" "${c[@]}"
+        mapfile -t c < <(each '%s / %s s' discovered elapsed); row "time to all discovered / all active" "${c[@]}"
+        mapfile -t c < <(each '%s / %s / %s' req_product req_deal req_seller)
+        row "upstream requests: product / deal / seller" "${c[@]}"
+        mapfile -t c < <(each '%s' tokens); row "upstream tokens spent" "${c[@]}"
+        mapfile -t c < <(each '%s / %s / %s' rss_scout rss_processor rss_refresher)
+        row "peak RSS MiB: scout / processor / refresher" "${c[@]}"
+        mapfile -t c < <(each '%s' rss_sum); row "  summed (libraries counted in each)" "${c[@]}"
+        mapfile -t c < <(each '%s / %s s' p50 p99); row "discovery-to-active p50 / p99" "${c[@]}"
+        mapfile -t c < <(each '%s' fleet_cpu); row "fleet CPU s per 10k items (user+sys)" "${c[@]}"
+        mapfile -t c < <(each '%s / %s / %s' cpu10k_scout cpu10k_processor cpu10k_refresher)
+        row "  scout / processor / refresher" "${c[@]}"
+        mapfile -t c < <(each '%s s (%s/10k)' pg_s pg10k); row "PostgreSQL CPU over the run (user+sys)" "${c[@]}"
+        mapfile -t c < <(each '%s / %s s' redis_s fake_s); row "Redis / fake Keepa CPU over the run" "${c[@]}"
+        for name in processor scout refresher postgres redis fake; do
+            c=()
+            for l in $LATENCIES; do c+=("$(cpu_cell "$l" "$name")"); done
+            row "CPU % of a core, mean (peak 1 s): $name" "${c[@]}"
+        done
         c=()
-        for l in $LATENCIES; do c+=("$(cpu_cell "$l" "$name")"); done
-        row "CPU % of a core, mean (peak 1 s): $name" "${c[@]}"
-    done
-    c=()
-    for l in $LATENCIES; do c+=("$(awk '$1 == "machine" { printf "%s%% (iowait %s%%)", $2, $3 }' "$SVC/cpusum-$l")"); done
-    row "machine busy, % of all $NCPU CPUs" "${c[@]}"
-    c=()
-    for l in $LATENCIES; do
-        c+=("$(awk -v n="$NCPU" '$1 == "machine" { m = $2 * n; next } { s += $2 } END { printf "%.0f%%", m - s }' \
-            "$SVC/cpusum-$l")")
-    done
-    row "  of which not the fleet/services/fake (% of a core)" "${c[@]}"
-    mapfile -t c < <(each '%s / %s / %s' st_scout st_claim st_write)
-    row "PostgreSQL exec ms: scout insert / claim / write" "${c[@]}"
-    mapfile -t c < <(each '%s / %s / %s' st_refresher st_bench st_other)
-    row "  refresher / bench polling / other" "${c[@]}"
-    mapfile -t c < <(each '%s (%s)' call_scout max_scout); row "  ms per call, mean (max): scout insert" "${c[@]}"
-    mapfile -t c < <(each '%s (%s)' call_claim max_claim); row "                            claim" "${c[@]}"
-    mapfile -t c < <(each '%s (%s)' call_write max_write); row "                            write" "${c[@]}"
-    mapfile -t c < <(each '%s / %s / %s' stage_product stage_write stage_batch)
-    row "processor mean ms: /product / write / batch" "${c[@]}"
-    mapfile -t c < <(each '%s' queue); row "queue depth (queue + queue:hot), mean / max" "${c[@]}"
-    mapfile -t c < <(each '%s / %s B' history payload); row "history rows / mean payload (jsonb text)" "${c[@]}"
-    mapfile -t c < <(each '%s / %s / %s' warn_scout warn_processor warn_refresher)
-    row "warn+error log lines: scout / processor / refresher" "${c[@]}"
+        for l in $LATENCIES; do c+=("$(awk '$1 == "machine" { printf "%s%% (iowait %s%%)", $2, $3 }' "$SVC/cpusum-$l")"); done
+        row "machine busy, % of all $NCPU CPUs" "${c[@]}"
+        c=()
+        for l in $LATENCIES; do
+            c+=("$(awk -v n="$NCPU" '$1 == "machine" { m = $2 * n; next } { s += $2 } END { printf "%.0f%%", m - s }' \
+                "$SVC/cpusum-$l")")
+        done
+        row "  of which not the fleet/services/fake (% of a core)" "${c[@]}"
+        mapfile -t c < <(each '%s / %s / %s' st_scout st_claim st_write)
+        row "PostgreSQL exec ms: scout insert / claim / write" "${c[@]}"
+        mapfile -t c < <(each '%s / %s / %s' st_refresher st_bench st_other)
+        row "  refresher / bench polling / other" "${c[@]}"
+        mapfile -t c < <(each '%s (%s)' call_scout max_scout); row "  ms per call, mean (max): scout insert" "${c[@]}"
+        mapfile -t c < <(each '%s (%s)' call_claim max_claim); row "                            claim" "${c[@]}"
+        mapfile -t c < <(each '%s (%s)' call_write max_write); row "                            write" "${c[@]}"
+        mapfile -t c < <(each '%s / %s / %s' stage_product stage_write stage_batch)
+        row "processor mean ms: /product / write / batch" "${c[@]}"
+        mapfile -t c < <(each '%s' queue); row "queue depth (queue + queue:hot), mean / max" "${c[@]}"
+        mapfile -t c < <(each '%s / %s B' history payload); row "history rows / mean payload (jsonb text)" "${c[@]}"
+        mapfile -t c < <(each '%s / %s / %s' warn_scout warn_processor warn_refresher)
+        row "warn+error log lines: scout / processor / refresher" "${c[@]}"
+    fi
 
+    has_part ceilings && report_ceilings
+    has_part refresher && report_refresher
+    has_part analysis && analysis_report
+}
+
+report_ceilings() {
+    local lower lower_name
     echo
     echo "ceilings on this machine: the same work without the fleet ($N items, batches of 100)"
     printf '  %-62s %8s items/s\n' "queue: fr_queue_enqueue (pages of 150) + claim 100 + ack" "${R[c:queue]}"
@@ -587,7 +826,9 @@ report() {
     fi
     [ "$(write_sql_of processor/store.c)" = "$(write_sql_of tests/bench/upsert_ceiling.c)" ] ||
         echo "  NOTE: processor/store.c's write_sql differs from the copy in upsert_ceiling.c: update the copy"
+}
 
+report_refresher() {
     echo
     echo "refresher at scale: $REFRESH_ROWS active rows (items: ${R[r:size]}), setup ${R[r:setup]} s"
     echo "EXPLAIN (ANALYZE, BUFFERS) of the due scan (refresher/due.c, LIMIT 5000), 1% due, rolled back:"
@@ -622,6 +863,7 @@ if ! DATABASE_URL=$FRESHET_TEST_DATABASE_URL sql "ALTER SYSTEM SET shared_preloa
     die "restart PostgreSQL with pg_stat_statements"
 fi
 for lat in $LATENCIES; do fleet_run "$lat"; done
-ceilings
-refresher_at_scale
+has_part ceilings && ceilings
+has_part refresher && refresher_at_scale
+if has_part analysis; then for m in $LLM_RUNS; do llm_run "$m"; done; fi
 report

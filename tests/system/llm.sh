@@ -3,18 +3,20 @@
 # 1,000 products are discovered and processed with keepa.yaml's analysis on; then:
 # every active row gets a valid answer and the fake answers each distinct input once;
 # 100 bumped products (price_new is an input) cost exactly 100 new calls; a refresh
-# without change costs none; the LLM down (an outage of LLM_OUTAGE_S seconds, 10 by
-# default to keep the suite fast; the issue says 30) holds no record back and the
-# analyses catch up; a 429 storm never takes more calls than the configured limit;
-# garbage answers end in bounded retries, then payload.llm_error; SIGTERM with calls in
-# flight lets them finish and hands the rest back; a processor killed with SIGKILL
-# mid-analysis loses nothing; after a Redis flush nothing answered is asked again;
-# metrics and freshetctl status. The fake's counts are printed for the issue's closing
-# note.
+# without change costs none; the LLM down for LLM_OUTAGE_S seconds (30, as the issue
+# says) holds no record back and the analyses catch up; a 429 storm never takes more
+# calls than the configured requests_per_minute, and a small tokens_per_minute is never
+# exceeded in the fake's window; garbage answers end in bounded retries, then
+# payload.llm_error; SIGTERM with calls in flight lets them finish and hands the rest
+# back; a processor killed with SIGKILL mid-analysis loses nothing; after a Redis flush
+# nothing answered is asked again; metrics and freshetctl status; rows that went active
+# while analysis was off are analysed when a processor starts with it on, without a
+# refresh and paying only for them. The fake's counts are printed for the issue's
+# closing note.
 . "$(dirname "$0")/lib.sh"
 
 N=1000
-LLM_OUTAGE_S=${LLM_OUTAGE_S:-10}
+LLM_OUTAGE_S=${LLM_OUTAGE_S:-30}
 fresh_db llm
 "$FRESHET_BIN/freshetctl" migrate >/dev/null 2>&1 || { echo "migrate failed"; exit 1; }
 start_fake --products "$N" --key test:200000 --minute-ms 1000 --change-period-ms 100000000000 ||
@@ -37,7 +39,7 @@ start_llm --window 10s || exit 1
 export FRESHET_SOURCES_DIR=$T_DIR/sources LLM_KEY=llmkey
 mkdir -p "$FRESHET_SOURCES_DIR"
 cp sources/keepa-deal.prompt sources/keepa-deal-analysis.schema.json "$FRESHET_SOURCES_DIR/"
-write_yaml() { # RPM CONCURRENCY
+write_yaml() { # RPM CONCURRENCY [TPM]
     cat >"$FRESHET_SOURCES_DIR/keepa.yaml" <<YAML
 name: keepa
 analysis:
@@ -48,7 +50,8 @@ analysis:
   inputs: [title, brand, root_category, price_new, price_amazon, sales_rank, rating,
            review_count, analysis.avg90, analysis.drop_pct_90d]
   schema: keepa-deal-analysis.schema.json
-  requests_per_minute: $1
+  requests_per_minute: $1${3:+
+  tokens_per_minute: $3}
   max_tokens: 200
   timeout: 3s
   concurrency: $2
@@ -192,6 +195,24 @@ expect_le "calls in any 10-s window <= the configured 120/min" "$(llm_stat max_c
 expect_eq "no call beyond the fake's own limit" 0 "$(jget "$(llm_get /_test/stats)" outcomes,429_limit | sed 's/^$/0/')"
 echo "# storm: $(llm_stat calls) calls, $(llm_stat status_429) answered 429, busiest 10 s: $(llm_stat max_calls_in_window)"
 llm_get "/_test/faults?rpm=10000" >/dev/null
+
+# --- 6b. a small tokens_per_minute is never exceeded ---
+# 300,000 tokens a minute, requests unlimited in effect: at most 50,000 tokens in the
+# fake's 10-s window. 300 bumped records need ~96,000 tokens (~320 a call): sent at
+# once they would put them all in one window; spent evenly they take ~20 s.
+write_yaml 600000 16 300000
+llm_get "/_test/reset?limits=1" >/dev/null
+restart_processor
+pick 700 300
+bump_set
+refetch
+check "tpm: 300 bumped re-fetched" wait_for 30 refetched
+check "tpm: all analysed" wait_for 90 all_settled
+expect_eq "tpm: one call each" 300 "$(llm_stat calls)"
+expect_le "tokens in any 10-s window <= the configured 300000/min" \
+    "$(llm_stat max_tokens_in_window)" 50000
+echo "# tpm: $(llm_stat calls) calls, $(llm_stat total_tokens) tokens, busiest 10 s:" \
+    "$(llm_stat max_tokens_in_window) tokens in $(llm_stat max_calls_in_window) calls"
 write_yaml 600000 16
 restart_processor
 
@@ -275,6 +296,40 @@ expect_match "freshetctl status shows analysed / waiting / failed" \
 echo "# $(printf '%s\n' "$st" | grep '^analysis')"
 "$FRESHET_BIN/freshetctl" status --json >"$T_DIR/status.json"
 expect_eq "and in its JSON" "$N 0" "$(jsql "$T_DIR/status.json" "SELECT (:'j'::jsonb->'llm'->>'analysed') || ' ' || (:'j'::jsonb->'llm'->>'waiting')")"
+
+# --- 10. rows made active with analysis off are analysed when it is turned on ---
+# 50 new products go active through a processor without keepa.yaml (no input hash);
+# a processor started with the analysis finds them without any refresh, and the 1,000
+# rows analysed before cost nothing: their hash, computed again from the stored
+# payload, is the one they want.
+mkdir -p "$T_DIR/no-analysis"
+kill -TERM "$PROC"
+exits_within 10 "$PROC"
+FRESHET_SOURCES_DIR=$T_DIR/no-analysis start_bg processor-off "$FRESHET_BIN/freshet-processor"
+PROC=$T_LAST_PID
+fake_get "/_fake/grow?n=50" >/dev/null
+"$FRESHET_BIN/freshet-scout" --once >>"$T_DIR/scout.log" 2>&1
+check "off: $((N + 50)) active" wait_for 60 rows_are $((N + 50)) active
+expect_eq "off: the 50 new rows have no input hash" 50 \
+    "$(sql "SELECT count(*) FROM items WHERE status = 'active' AND llm_want IS NULL")"
+kill -TERM "$PROC"
+exits_within 10 "$PROC"
+expect_eq "off: processor exits 0 on SIGTERM" 0 "$T_EXIT"
+sql "DROP TABLE IF EXISTS t_before; CREATE TABLE t_before AS
+     SELECT id, last_updated, llm_want FROM items" >/dev/null
+hist0=$(sql "SELECT count(*) FROM item_history")
+llm_get "/_test/reset" >/dev/null
+start_bg processor "$FRESHET_BIN/freshet-processor"
+PROC=$T_LAST_PID
+check "on again: every active row analysed, the 50 new ones too" wait_for 60 all_settled
+expect_eq "without any refresh" 0 "$(sql "SELECT count(*) FROM items i JOIN t_before b USING (id)
+    WHERE i.last_updated IS DISTINCT FROM b.last_updated")"
+expect_eq "(no history written)" "$hist0" "$(sql "SELECT count(*) FROM item_history")"
+expect_eq "the 50 hold a valid answer" $((N + 50)) "$(valid_answers)"
+expect_eq "paid once for each of the 50, nothing for the rows analysed before" 50 "$(llm_stat calls)"
+expect_eq "(no prompt sent twice)" 1 "$(llm_stat prompt_calls_max)"
+expect_eq "the rows analysed before keep their input hash" 0 "$(sql "SELECT count(*) FROM items i
+    JOIN t_before b USING (id) WHERE b.llm_want IS NOT NULL AND i.llm_want <> b.llm_want")"
 
 kill -TERM "$PROC"
 exits_within 10 "$PROC"
