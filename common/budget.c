@@ -68,7 +68,7 @@ static struct fr_redis_script bucket_lua = {.src =
     "  return {0, 0}\n"
     "else\n"
     "  if tokens then save() end\n"
-    "  return {tokens or -1, rate or 0, math.max(pause - now, 0)}\n"
+    "  return {tokens or -1, rate or 0, math.max(pause - now, 0), nxt and math.max(nxt - now, 0) or -1}\n"
     "end\n"};
 
 void fr_budget_init(struct fr_budget *b, struct fr_redis *r, const char *source,
@@ -81,9 +81,9 @@ void fr_budget_init(struct fr_budget *b, struct fr_redis *r, const char *source,
     b->reserve = reserve;
 }
 
-/* Runs one operation; out (may be NULL) receives up to 3 integers of the reply. */
+/* Runs one operation; out (may be NULL) receives up to 4 integers of the reply. */
 static int run(struct fr_budget *b, const char *op, int nargs, const char *const *extra,
-               int64_t out[3], struct fr_error *err)
+               int64_t out[4], struct fr_error *err)
 {
     char now[24], period[24];
     const char *args[9] = {op, now, period};
@@ -98,7 +98,7 @@ static int run(struct fr_budget *b, const char *op, int nargs, const char *const
     rc = fr_redis_eval(b->redis, &bucket_lua, &rep, err, 1, keys, 3 + nargs, args);
     if (rc != 0)
         return rc;
-    for (size_t i = 0; out && i < 3; i++)
+    for (size_t i = 0; out && i < 4; i++)
         out[i] = i < rep->elements ? rep->element[i]->integer : 0;
     freeReplyObject(rep);
     return 0;
@@ -109,7 +109,7 @@ static int take(struct fr_budget *b, int64_t cost, int64_t reserve, int64_t *wai
 {
     char c[24], r[24];
     const char *extra[2] = {c, r};
-    int64_t out[3];
+    int64_t out[4];
     int rc;
 
     snprintf(c, sizeof(c), "%lld", (long long)cost);
@@ -170,7 +170,7 @@ int fr_budget_pause(struct fr_budget *b, int64_t ms, struct fr_error *err)
 int fr_budget_peek(struct fr_budget *b, int64_t *tokens, int64_t *rate, int64_t *paused_ms,
                    struct fr_error *err)
 {
-    int64_t out[3];
+    int64_t out[4];
     int rc = run(b, "peek", 0, NULL, out, err);
 
     if (rc != 0)
@@ -182,4 +182,14 @@ int fr_budget_peek(struct fr_budget *b, int64_t *tokens, int64_t *rate, int64_t 
     if (paused_ms)
         *paused_ms = out[2];
     return 0;
+}
+
+int fr_budget_refill_in(struct fr_budget *b, int64_t *ms, struct fr_error *err)
+{
+    int64_t out[4];
+    int rc = run(b, "peek", 0, NULL, out, err);
+
+    if (rc == 0)
+        *ms = out[1] > 0 ? out[3] : -1;
+    return rc;
 }

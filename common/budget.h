@@ -57,4 +57,7 @@ int fr_budget_pause(struct fr_budget *b, int64_t ms, struct fr_error *err);
 int fr_budget_peek(struct fr_budget *b, int64_t *tokens, int64_t *rate, int64_t *paused_ms,
                    struct fr_error *err);
 
+/* Milliseconds until the next refill (-1 while the budget is not known). */
+int fr_budget_refill_in(struct fr_budget *b, int64_t *ms, struct fr_error *err);
+
 #endif

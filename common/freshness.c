@@ -77,6 +77,19 @@ double fr_fresh_estimate(double n, double x, double t)
     return -log((n - x + 0.5) / (n + 0.5)) / (t / n);
 }
 
+double fr_fresh_estimate_uneven(double n, double x, double t, double tc)
+{
+    if (n <= 0 || t <= 0 || x <= 0)
+        return 0;
+    if (x > n)
+        x = n;
+    if (tc <= 0)
+        return fr_fresh_estimate(n, x, t);
+    if (tc > t)
+        tc = t;
+    return log1p(tc / (t - tc + 0.5 * t / n)) / (tc / x);
+}
+
 /* The frequency a band gets at multiplier mu, within [fmin, fmax]. */
 static double band_freq(double rate, double mu, double fmin, double fmax)
 {

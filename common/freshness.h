@@ -36,6 +36,14 @@ double fr_fresh_band_rate(int band);
  * which found a change: −ln((n − x + 0.5)/(n + 0.5)) / (t/n). 0 when n or t is 0. */
 double fr_fresh_estimate(double n, double x, double t);
 
+/* The same from uneven intervals: n fetches over t seconds, x of which found a change
+ * over tc of those seconds. Taking the changed intervals as equal to their mean, the
+ * likelihood's maximum is ln(1 + tc / (t − tc + ½ t/n)) / (tc / x) (the ½ keeps it
+ * finite when every fetch found a change); with even intervals (tc = x t/n) it is
+ * fr_fresh_estimate. Without tc (0 while x > 0: rows observed before it was kept) it is
+ * fr_fresh_estimate. 0 when n, t or x is 0. */
+double fr_fresh_estimate_uneven(double n, double x, double t, double tc);
+
 struct fr_fresh_plan {
     double interval_s[FR_FRESH_BANDS]; /* the refresh interval of each band */
     double mu;                         /* the multiplier solved for (0 when unconstrained) */

@@ -11,7 +11,9 @@
 
 #include "common/admin.h"
 #include "common/app.h"
+#include "common/buf.h"
 #include "common/clock.h"
+#include "common/freshness.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/metrics.h"
@@ -99,14 +101,29 @@ static void load_plan(struct proc *p)
     if (!p->budget_policy || (p->plan_loaded_ms != 0 && now - p->plan_loaded_ms < PROC_PLAN_MS))
         return;
     p->plan_loaded_ms = now;
-    if (fr_db_query(&p->db, "SELECT intervals::text FROM refresh_plans WHERE source = $1", 1,
-                    params, &res, &err) != 0) {
+    if (fr_db_query(&p->db,
+                    "SELECT intervals::text, coalesce(prior_rate, 0) FROM refresh_plans"
+                    " WHERE source = $1",
+                    1, params, &res, &err) != 0) {
         log_warn("could not read the refresh plan: %s", err.msg);
         return;
     }
     if (PQntuples(res) == 1) {
         free(p->plan);
         p->plan = fr_xstrdup(PQgetvalue(res, 0, 0));
+        p->store.plan = p->plan;
+        p->store.plan_prior = strtod(PQgetvalue(res, 0, 1), NULL);
+    } else if (p->plan == NULL) {
+        /* Until the refresher's first plan: every band at FRESHET_REFRESH_MIN, so the
+         * first fetches come back as soon as the pace allows, not after a default
+         * interval that nothing has measured. */
+        struct fr_buf b = {0};
+
+        for (int k = 0; k < FR_FRESH_BANDS; k++)
+            fr_buf_printf(&b, "%s%.6g", k ? "," : "{", (double)p->cfg->refresh_min_ms / 1000.0);
+        fr_buf_puts(&b, "}");
+        p->plan = fr_xstrdup(fr_buf_str(&b));
+        fr_buf_release(&b);
         p->store.plan = p->plan;
     }
     PQclear(res);
@@ -207,7 +224,7 @@ static void setup(struct proc *p, struct fr_app *app)
         fr_http_limit_bodies(p->http, PROC_ANSWERED_PER_CONN * (int)c->db_conns);
     p->store = (struct proc_store_cfg){c->common.source, c->lease_ms, c->dedupe_ms,
                                        c->refresh_min_ms, c->refresh_max_ms, c->inc_rate,
-                                       c->dec_rate, (int)c->max_attempts, NULL};
+                                       c->dec_rate, (int)c->max_attempts, NULL, 0};
     p->budget_policy = strcmp(c->policy, "budget") == 0;
     load_plan(p);
     p->rng = (uint64_t)fr_mono_us() ^ ((uint64_t)getpid() << 20);

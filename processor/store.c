@@ -112,14 +112,19 @@ void proc_store_claim_parse(PGresult *res, const struct proc_claim_in *in, size_
 }
 
 /* The schedule: each write also updates the item's change-rate estimate and sets its
- * next refresh. A first fetch records the prior (the rate the upstream's own history
- * suggests: 1 / the seeded interval); each refresh adds an observation (change_n
- * fetches, change_x of them found a change, over change_t seconds) and the estimate is
- * Cho's estimator over them blended with the prior weighted as two fetches. Observations
+ * next refresh. A first fetch records the prior the upstream's own history suggests
+ * (1 / the seeded interval), if any; without one the prior is the plan's catalog prior
+ * ($20), else 1 / the current interval. Each refresh adds an observation (change_n
+ * fetches, change_x of them found a change, over change_t seconds, change_tc of them in
+ * the intervals that found one) and the estimate is the uneven-interval form of Cho's
+ * estimator (fr_fresh_estimate_uneven) blended with the prior weighted as two fetches. Observations
  * older than the last 32 fetches fade out (scaled down), so the estimate follows an
  * item whose rate changes. With a refresh plan ($16, one interval a band of change rate,
- * see common/freshness.h) the interval is its band's; without one (policy adaptive, or
- * no plan yet) it moves by the Nutch-style factors. */
+ * see common/freshness.h) the interval is its band's, but at most twice the interval
+ * just observed: an estimate from a few fetches must not park an item for long (and a
+ * first fetch with no prior but the default one comes back at FRESHET_REFRESH_MIN).
+ * Without a plan (policy adaptive, or no plan yet) it moves by the Nutch-style
+ * factors. */
 const char proc_write_sql[] =
     "WITH input AS ("
     "  SELECT * FROM unnest($2::text[], $3::bigint[], $4::jsonb[], $5::text[], $6::bigint[],"
@@ -129,7 +134,8 @@ const char proc_write_sql[] =
     "         seller, seed_s, llm)"
     "), old AS ("
     "  SELECT i.id, i.content_hash, i.refresh_interval, i.last_updated, i.change_n,"
-    "         i.change_x, i.change_t, i.change_prior, i.llm_want AS want FROM items i"
+    "         i.change_x, i.change_t, i.change_tc, i.change_prior, i.llm_want AS want"
+    "  FROM items i"
     "  JOIN input ON i.source = $1 AND i.id = input.id AND i.lease = input.lease"
     "  WHERE i.id = ANY($2::text[])"
     "  FOR UPDATE OF i"
@@ -142,32 +148,30 @@ const char proc_write_sql[] =
     "         last_changed = CASE WHEN old.content_hash IS DISTINCT FROM input.hash"
     "                        THEN now() ELSE i.last_changed END,"
     "         change_n = ob.n * ob.k, change_x = ob.x * ob.k, change_t = ob.t * ob.k,"
-    "         change_prior = ob.prior, change_rate = est.rate,"
+    "         change_tc = ob.tc * ob.k, change_prior = f.own_prior, change_rate = est.rate,"
     "         refresh_interval = iv.v, next_update_due = now() + iv.v"
     "  FROM input JOIN old ON old.id = input.id,"
-    "       LATERAL (SELECT old.content_hash IS NULL OR old.last_updated IS NULL AS first,"
-    "                       1.0 / CASE WHEN input.seed_s > 0 THEN input.seed_s::float8"
-    "                            ELSE extract(epoch FROM old.refresh_interval) END AS prior) f,"
-    "       LATERAL (SELECT CASE WHEN f.first THEN 0 ELSE old.change_n + 1 END AS n,"
-    "                       CASE WHEN f.first THEN 0"
-    "                            ELSE old.change_x"
-    "                                 + (old.content_hash IS DISTINCT FROM input.hash)::int END AS x,"
-    "                       CASE WHEN f.first THEN 0"
-    "                            ELSE old.change_t + greatest(extract(epoch FROM"
-    "                                 now() - old.last_updated)::float8, 0.001) END AS t,"
-    "                       CASE WHEN NOT f.first AND old.change_n + 1 > 32"
-    "                            THEN 32 / (old.change_n + 1) ELSE 1.0 END AS k,"
-    "                       coalesce(CASE WHEN f.first THEN f.prior ELSE old.change_prior END,"
-    "                                f.prior) AS prior) ob,"
-    "       LATERAL (SELECT CASE WHEN ob.n = 0 THEN ob.prior"
-    "                  ELSE (-ln((ob.n - least(ob.x, ob.n) + 0.5) / (ob.n + 0.5))"
-    "                        / (greatest(ob.t, 0.001) / ob.n) * ob.n + 2 * ob.prior)"
-    "                       / (ob.n + 2) END AS rate) est,"
-"       LATERAL (SELECT least(greatest(CASE"
+    "  LATERAL (SELECT old.content_hash IS NULL OR old.last_updated IS NULL AS first,"
+    "    old.content_hash IS DISTINCT FROM input.hash AS changed,"
+    "    greatest(extract(epoch FROM now() - old.last_updated)::float8, 0.001) AS dt,"
+    "    CASE WHEN old.content_hash IS NULL OR old.last_updated IS NULL"
+    "      THEN CASE WHEN input.seed_s > 0 THEN 1.0 / input.seed_s END"
+    "      ELSE old.change_prior END AS own_prior) f,"
+    "  LATERAL (SELECT CASE WHEN f.first THEN 0 ELSE old.change_n + 1 END AS n,"
+    "    CASE WHEN f.first THEN 0 ELSE old.change_x + f.changed::int END AS x,"
+    "    CASE WHEN f.first THEN 0 ELSE old.change_t + f.dt END AS t,"
+    "    CASE WHEN f.first THEN 0 ELSE old.change_tc + f.changed::int * f.dt END AS tc,"
+    "    CASE WHEN NOT f.first AND old.change_n + 1 > 32"
+    "      THEN 32 / (old.change_n + 1) ELSE 1.0 END AS k,"
+    "    coalesce(f.own_prior, nullif($20::float8, 0),"
+    "      1.0 / extract(epoch FROM old.refresh_interval)) AS prior) ob,"
+    "  LATERAL (SELECT change_rate_estimate(ob.n, ob.x, ob.t, ob.tc, ob.prior) AS rate) est,"
+    "  LATERAL (SELECT least(greatest(CASE"
     "         WHEN cardinality($16::float8[]) = " FR_STR(FR_FRESH_BANDS)
-    "           THEN make_interval(secs => ($16::float8[])[1 + least(" FR_STR(FR_FRESH_BANDS) " - 1,"
-    "                greatest(0, floor((ln(greatest(est.rate, 1e-300)) - $17::float8)"
-    "                                  / $18::float8)::int))])"
+    "           THEN make_interval(secs => least(plan_interval($16, est.rate, $17, $18),"
+    "             CASE WHEN NOT f.first THEN 2 * f.dt"
+    "                  WHEN ob.prior = f.own_prior OR $20::float8 > 0 THEN 'Infinity'"
+    "                  ELSE 0 END))"
     "         WHEN f.first AND input.seed_s > 0"
     "           THEN make_interval(secs => input.seed_s)"
     "         WHEN f.first THEN old.refresh_interval"
@@ -226,7 +230,9 @@ void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_r
     pp->v[16] = pp->s[4];
     pp->v[17] = pp->s[5];
     pp->v[18] = fr_pgarr_close(&pp->a[10]);
-    pp->n = 19;
+    snprintf(pp->s[6], sizeof(pp->s[6]), "%.17g", c->plan != NULL ? c->plan_prior : 0.0);
+    pp->v[19] = pp->s[6];
+    pp->n = 20;
 }
 
 int64_t proc_store_write_parse(PGresult *res, struct proc_result *r, size_t n)

@@ -44,6 +44,8 @@ struct proc_store_cfg {
     const char *plan;        /* the source's refresh plan: one interval in seconds a band
                               * of change rate, as a float8[] literal; NULL: none (the
                               * Nutch-style factors). Borrowed. */
+    double plan_prior;       /* the plan's catalog prior rate (changes a second), the
+                              * estimate's prior for items without a history; 0: none */
 };
 
 /* A statement's parameters, owned here so the batch can hand them to fr_dbq_query
@@ -53,7 +55,7 @@ struct proc_params {
     const char *v[20];
     struct fr_pgarr a[11];
     int na;
-    char s[6][48];
+    char s[7][48];
 };
 void proc_params_release(struct proc_params *pp);
 

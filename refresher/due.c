@@ -3,8 +3,9 @@
  * first. Rows are taken with FOR UPDATE SKIP LOCKED so several refreshers share the
  * work, flipped to pending_processing and enqueued in the same order. How many a pass
  * takes is bounded by the room in the queue (low-water mark) and by the token budget
- * minus a reserve, so refreshing never starves discovery. With the budget policy,
- * tokens that would otherwise go unused refresh the rows due soonest, early.
+ * minus a reserve, so refreshing never starves discovery. With the budget policy a
+ * fleet-wide pace (common/pace.h) spreads re-queues evenly at the rate the budget
+ * refills, and what it allows beyond the rows due refreshes the rows due soonest, early.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,29 +39,50 @@ static const char early_sql[] =
     " FROM due WHERE i.source = due.source AND i.id = due.id"
     " RETURNING i.id, i.priority";
 
-/* How many rows this pass may re-queue, and (*spare) how many of them beyond what is
- * due: tokens above a quarter period's refill would otherwise pile up unspent (the
- * bucket's refill is lost once it is full). */
-static int64_t room(struct refr *r, int64_t *spare)
-{
-    int64_t waiting = 0, tokens = -1, rate = -1, limit = r->cfg->per_pass;
+/* The budget's figures a pass works with. */
+struct figures {
+    int64_t waiting;       /* ids in the queue */
+    int64_t tokens, rate;  /* -1: unknown */
+};
 
-    *spare = 0;
-    if (fr_queue_depths(&r->queue, &waiting, NULL, NULL, NULL) != 0)
+/* How many rows this pass may re-queue: bounded by the room in the queue (low-water
+ * mark) and, with known figures, by the tokens above the reserve, so refreshing never
+ * starves discovery. */
+static int64_t room(struct refr *r, struct figures *f)
+{
+    int64_t limit = r->cfg->per_pass;
+
+    f->waiting = 0;
+    f->tokens = f->rate = -1;
+    if (fr_queue_depths(&r->queue, &f->waiting, NULL, NULL, NULL) != 0)
         return 0;
-    if (r->cfg->low_water - waiting < limit)
-        limit = r->cfg->low_water - waiting;
-    /* With known figures, leave the reserve to discovery. */
-    if (fr_budget_peek(&r->budget, &tokens, &rate, NULL, NULL) == 0 && tokens >= 0) {
-        if (tokens - r->cfg->reserve < limit)
-            limit = tokens - r->cfg->reserve;
-        if (r->budget_policy && rate > 0)
-            *spare = (int64_t)((double)(tokens - r->cfg->reserve - rate / 4) /
-                               REFR_TOKENS_PER_ITEM);
-    }
-    if (*spare > limit)
-        *spare = limit;
+    if (r->cfg->low_water - f->waiting < limit)
+        limit = r->cfg->low_water - f->waiting;
+    if (fr_budget_peek(&r->budget, &f->tokens, &f->rate, NULL, NULL) != 0)
+        f->tokens = f->rate = -1;
+    if (f->tokens >= 0 && f->tokens - r->cfg->reserve < limit)
+        limit = f->tokens - r->cfg->reserve;
     return limit > 0 ? limit : 0;
+}
+
+/* The budget policy's pace, in re-queues a second: the tokens above the reserve that
+ * nothing has claimed yet (the queue will), spread evenly until the next refill, less
+ * what first fetches need. So the whole budget is spent, and none of it in a burst: a
+ * refill spent at once leaves every item's next refresh to wait for the next one. */
+static double pace_rate(struct refr *r, const struct figures *f)
+{
+    double horizon_s = (double)r->cfg->token_period_ms / 1000.0, pass_s;
+    double spendable = (double)(f->tokens - r->cfg->reserve) -
+                       (double)f->waiting * REFR_TOKENS_PER_ITEM;
+    int64_t next_ms;
+
+    if (fr_budget_refill_in(&r->budget, &next_ms, NULL) == 0 && next_ms >= 0)
+        horizon_s = (double)next_ms / 1000.0;
+    pass_s = (double)r->cfg->pass_ms / 1000.0;
+    if (horizon_s < pass_s)
+        horizon_s = pass_s;
+    spendable = spendable / horizon_s / REFR_TOKENS_PER_ITEM - r->first_fetch_per_s;
+    return spendable > 0 ? spendable : 0;
 }
 
 /* Runs a re-queue statement and enqueues what it flipped, hottest first; *taken counts. */
@@ -98,26 +120,39 @@ int refr_due(struct refr *r, struct fr_error *err)
 {
     char lim[24], min[48];
     const char *params[3] = {r->cfg->common.source, lim, min};
-    int64_t spare, n = room(r, &spare), taken = 0;
+    struct figures f;
+    int64_t n = room(r, &f), granted = -1, taken = 0;
     int rc;
 
     if (n <= 0)
         return 0;
+    /* Budget policy: what this pass may spend comes from the fleet-wide pace; what it
+     * finds nothing due for goes to the rows due soonest, early. */
+    if (r->budget_policy && f.tokens >= 0 && f.rate > 0) {
+        double per_s = pace_rate(r, &f);
+        double burst = per_s * 2.0 * (double)r->cfg->pass_ms / 1000.0 + 1.0;
+
+        if ((rc = fr_pace_take(&r->pace, per_s, burst, n, &granted, err)) != 0)
+            return rc;
+        if ((n = granted) <= 0)
+            return 0;
+    }
     snprintf(lim, sizeof(lim), "%lld", (long long)n);
     if ((rc = requeue(r, due_sql, 2, params, &taken, err)) != 0)
         return rc;
     if (taken > 0)
         log_debug("re-queued %lld due items", (long long)taken);
-    spare -= taken;
-    if (spare <= 0 || taken >= n)
-        return 0;
-    snprintf(lim, sizeof(lim), "%lld", (long long)(spare < n - taken ? spare : n - taken));
-    snprintf(min, sizeof(min), "%lld milliseconds", (long long)r->cfg->refresh_min_ms);
-    n = taken;
-    if ((rc = requeue(r, early_sql, 3, params, &taken, err)) != 0)
-        return rc;
-    if (taken > n)
-        log_debug("re-queued %lld items early: tokens would have gone unused",
-                  (long long)(taken - n));
+    if (granted > taken) {
+        int64_t due = taken;
+
+        snprintf(lim, sizeof(lim), "%lld", (long long)(granted - taken));
+        snprintf(min, sizeof(min), "%lld milliseconds", (long long)r->cfg->refresh_min_ms);
+        if ((rc = requeue(r, early_sql, 3, params, &taken, err)) != 0)
+            return rc;
+        if (taken > due)
+            log_debug("re-queued %lld items early: the pace had room", (long long)(taken - due));
+        if (granted > taken && (rc = fr_pace_give(&r->pace, granted - taken, err)) != 0)
+            return rc;
+    }
     return 0;
 }

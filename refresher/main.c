@@ -157,6 +157,7 @@ int main(int argc, char **argv)
     fr_app_connect(&app, &r.redis, &r.db, 1);
     fr_queue_init(&r.queue, &r.redis, cfg.common.source, app.worker_id);
     fr_budget_init(&r.budget, &r.redis, cfg.common.source, cfg.token_period_ms, cfg.reserve);
+    fr_pace_init(&r.pace, &r.redis, cfg.common.source, "refresh");
     r.pass_ev = evtimer_new(r.base, on_pass, &r);
     sig = fr_sig_install(r.base, on_stop, &r);
     r.admin = fr_app_admin(r.base, cfg.admin_addr, ready, &r);

@@ -27,10 +27,13 @@
 #define REFR_PLAN_SAMPLE_ROWS 200000.0
 /* First fetches waiting are planned to be done within this many seconds. */
 #define REFR_FIRST_FETCH_HORIZON_S 60.0
+/* Items with at least this many refreshes observed make the catalog's prior. */
+#define REFR_PRIOR_MIN_N 4
 
 static const char hist_sql[] =
     "SELECT least(" FR_STR(FR_FRESH_BANDS) " - 1, greatest(0, floor((ln(greatest(change_rate, 1e-300)) - $2::float8)"
-    "                          / $3::float8)::int)) AS band, count(*), avg(change_rate)"
+    "                          / $3::float8)::int)) AS band, count(*), avg(change_rate),"
+    "       count(*) FILTER (WHERE change_n >= " FR_STR(REFR_PRIOR_MIN_N) ")"
     "  FROM items TABLESAMPLE SYSTEM ($4::float4)"
     " WHERE source = $1 AND status <> 'failed' AND change_rate IS NOT NULL GROUP BY 1";
 
@@ -40,12 +43,12 @@ static const char backlog_sql[] =
 
 static const char save_sql[] =
     "INSERT INTO refresh_plans (source, intervals, budget_per_s, used_per_s,"
-    "                           expected_freshness, items, mu, updated_at)"
-    " VALUES ($1, $2::float8[], $3, $4, $5, $6, $7, now())"
+    "                           expected_freshness, items, mu, prior_rate, updated_at)"
+    " VALUES ($1, $2::float8[], $3, $4, $5, $6, $7, $8, now())"
     " ON CONFLICT (source) DO UPDATE SET intervals = EXCLUDED.intervals,"
     "   budget_per_s = EXCLUDED.budget_per_s, used_per_s = EXCLUDED.used_per_s,"
     "   expected_freshness = EXCLUDED.expected_freshness, items = EXCLUDED.items,"
-    "   mu = EXCLUDED.mu, updated_at = now()";
+    "   mu = EXCLUDED.mu, prior_rate = EXCLUDED.prior_rate, updated_at = now()";
 
 static void gauge(const char *name, const char *help, const char *source, double v)
 {
@@ -67,15 +70,33 @@ static double refresh_budget(struct refr *r, struct fr_error *err)
         return -1;
     backlog = strtod(PQgetvalue(res, 0, 0), NULL);
     PQclear(res);
-    per_s = per_s * r->cfg->refresh_share - backlog / REFR_FIRST_FETCH_HORIZON_S;
+    r->first_fetch_per_s = backlog / REFR_FIRST_FETCH_HORIZON_S;
+    per_s = per_s * r->cfg->refresh_share - r->first_fetch_per_s;
     return per_s > 0 ? per_s : 0;
+}
+
+/* The catalog's typical change rate, the prior of an item without a history of its
+ * own: the median band of the items observed for a while (their mean rate there); 0
+ * while there are none. */
+static double catalog_prior(const double seen[FR_FRESH_BANDS], const double rate[FR_FRESH_BANDS])
+{
+    double total = 0, acc = 0;
+
+    for (int k = 0; k < FR_FRESH_BANDS; k++)
+        total += seen[k];
+    for (int k = 0; k < FR_FRESH_BANDS && total > 0; k++)
+        if ((acc += seen[k]) >= total / 2)
+            return rate[k] > 0 ? rate[k] : fr_fresh_band_rate(k);
+    return 0;
 }
 
 int refr_plan(struct refr *r, struct fr_error *err)
 {
     const char *src = r->cfg->common.source;
-    double count[FR_FRESH_BANDS] = {0}, rate[FR_FRESH_BANDS] = {0}, budget, used, scale = 1;
+    double count[FR_FRESH_BANDS] = {0}, rate[FR_FRESH_BANDS] = {0}, seen[FR_FRESH_BANDS] = {0};
+    double budget, used, scale = 1, prior;
     char lnmin[32], width[32], pct[32], sbudget[32], sused[32], sexp[32], sitems[32], smu[32];
+    char sprior[32];
     const char *hp[4] = {src, lnmin, width, pct};
     struct fr_fresh_plan plan;
     struct fr_buf arr = {0};
@@ -100,6 +121,7 @@ int refr_plan(struct refr *r, struct fr_error *err)
             continue;
         count[b] = strtod(PQgetvalue(res, i, 1), NULL) * scale;
         rate[b] = strtod(PQgetvalue(res, i, 2), NULL);
+        seen[b] = strtod(PQgetvalue(res, i, 3), NULL);
         r->plan_rows += count[b];
     }
     PQclear(res);
@@ -124,9 +146,12 @@ int refr_plan(struct refr *r, struct fr_error *err)
     snprintf(sexp, sizeof(sexp), "%.6g", plan.expected);
     snprintf(sitems, sizeof(sitems), "%.0f", plan.items);
     snprintf(smu, sizeof(smu), "%.6g", plan.mu);
+    prior = catalog_prior(seen, rate);
+    snprintf(sprior, sizeof(sprior), "%.6g", prior);
     {
-        const char *sp[7] = {src, fr_buf_str(&arr), sbudget, sused, sexp, sitems, smu};
-        rc = fr_db_query(&r->db, save_sql, 7, sp, &res, err);
+        const char *sp[8] = {src, fr_buf_str(&arr), sbudget, sused, sexp, sitems, smu,
+                             prior > 0 ? sprior : NULL};
+        rc = fr_db_query(&r->db, save_sql, 8, sp, &res, err);
     }
     fr_buf_release(&arr);
     if (rc != 0)

@@ -12,6 +12,7 @@
 #include "common/budget.h"
 #include "common/config.h"
 #include "common/db.h"
+#include "common/pace.h"
 #include "common/queue.h"
 #include "common/redis.h"
 
@@ -50,6 +51,8 @@ struct refr {
     int64_t plan_at_ms;       /* monotonic: when the plan was last solved */
     uint64_t plan_requeued;   /* stats.requeued then */
     double plan_rows;         /* active rows with an estimate, as last counted */
+    double first_fetch_per_s; /* what the backlog of first fetches needs, as last counted */
+    struct fr_pace pace;      /* fleet-wide allowance of re-queues (budget policy) */
 };
 
 /* Each returns 0 or an error code; err says why. */
