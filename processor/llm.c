@@ -63,7 +63,9 @@ static void job_free(struct llm_job *j)
         l->list = j->next;
     if (j->next)
         j->next->prev = j->prev;
-    if (j->locked)
+    if (j->locked && j->answered)
+        llm_lock_answered(&l->budget, j->want);
+    else if (j->locked)
         llm_unlock(&l->budget, j->want);
     if (j->timer)
         event_free(j->timer);

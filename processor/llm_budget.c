@@ -122,6 +122,25 @@ int llm_lock(struct llm_budget *b, const char *hash, int64_t ttl_ms)
     return got;
 }
 
+static struct fr_redis_script answered_lua = {.src =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+    "  return redis.call('SET', KEYS[1], 'answered', 'PX', ARGV[2])\n"
+    "end\n"
+    "return 0\n"};
+
+void llm_lock_answered(struct llm_budget *b, const char *hash)
+{
+    char key[240], ms[24];
+    const char *keys[1] = {key};
+    const char *args[2] = {b->worker, ms};
+    struct fr_error err = {0};
+
+    snprintf(key, sizeof(key), "%s%s", b->lock_prefix, hash);
+    snprintf(ms, sizeof(ms), "%d", LLM_ANSWERED_MS);
+    if (fr_redis_eval(b->redis, &answered_lua, NULL, &err, 1, keys, 2, args) != 0)
+        log_debug("llm lock not marked answered (it expires): %s", err.msg);
+}
+
 void llm_unlock(struct llm_budget *b, const char *hash)
 {
     char key[240];

@@ -74,6 +74,12 @@ void llm_budget_adjust(struct llm_budget *b, int64_t pause_ms, int64_t req_ms, i
  * Redis failed (the caller goes on: a lock is a saving, PostgreSQL stays the truth). */
 int llm_lock(struct llm_budget *b, const char *hash, int64_t ttl_ms);
 void llm_unlock(struct llm_budget *b, const char *hash);
+/* After the answer is in the cache: the lock becomes a marker that outlives any job of
+ * another processor still holding the same input (its lease ran out while the breaker
+ * held it): that job finds the hash taken, claims again and meets the cached answer
+ * instead of paying a second time. */
+#define LLM_ANSWERED_MS 600000
+void llm_lock_answered(struct llm_budget *b, const char *hash);
 
 /* One claimed row. */
 struct llm_job {
@@ -84,6 +90,7 @@ struct llm_job {
     size_t user_len;
     int bad, fails;     /* the row's llm_bad, llm_fails when claimed */
     int locked;
+    int answered;       /* the paid answer is stored (cache and row) */
     int sent;           /* an HTTP call is in flight */
     int64_t tokens;     /* estimated, reserved from the budget */
     int64_t started_us;

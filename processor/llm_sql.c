@@ -179,6 +179,14 @@ void llm_sql_flush_usage(struct proc_llm *l)
     memset(&l->paid, 0, sizeof(l->paid));
 }
 
+static void on_answered(PGresult *res, const struct fr_error *err, void *arg)
+{
+    struct llm_job *j = arg;
+
+    j->answered = res != NULL;
+    on_settled(res, err, arg);
+}
+
 void llm_sql_answer(struct llm_job *j, const char *answer_text, int paid,
                     const struct fr_llm_usage *u)
 {
@@ -187,7 +195,7 @@ void llm_sql_answer(struct llm_job *j, const char *answer_text, int paid,
 
     if (paid)
         usage(j, u);
-    fr_dbq_query(j->l->p->dbq, answer_sql, 6, params, on_settled, j);
+    fr_dbq_query(j->l->p->dbq, answer_sql, 6, params, paid ? on_answered : on_settled, j);
 }
 
 void llm_sql_answer_cached(struct llm_job *j, const char *answer_text, const char *model)
