@@ -28,7 +28,8 @@
 # and the bounds'), FRESH_SCOUT_INTERVAL (10s), FRESH_REFRESH_PASS (1s), FRESH_MINUTE_MS
 # (60000: the fake's token minute and FRESHET_TOKEN_PERIOD), FRESH_SEED (1), FRESH_ENV
 # (extra "VAR=value ..." for the fleet, e.g. a refresh policy), FRESH_KEEP (a directory
-# that receives logs, timelines and snapshots).
+# that receives logs, timelines, snapshots and, per phase, RUN-PHASE-end.items: each
+# product's estimate, interval and observations at the phase's end).
 # Progress goes to stderr, the report to stdout.  Exit 0 when everything ran (figures
 # are not judged), 1 when something did not (a worker died, a server did not start),
 # 2 on bad usage.
@@ -286,6 +287,10 @@ run_phase() {
     done
     sleep_until "$end"
     snap "$name-end" || die "snapshot at the end of $name"
+    # The schedule's view of each product (for FRESH_KEEP): its estimate and interval.
+    psql -X -q -A -t -F ' ' "$DATABASE_URL" -c "SELECT id, change_rate, extract(epoch FROM refresh_interval),
+        change_n, change_x, change_t, coalesce(change_prior, 0), extract(epoch FROM next_update_due - now())
+        FROM items WHERE source = 'keepa'" >"$S/$RUN-$name-end.items" 2>/dev/null
     R[$name:minutes]=$minutes
     R[$name:rate]=$rate
     R[$name:start]=$start
