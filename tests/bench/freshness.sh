@@ -25,7 +25,7 @@
 # Environment: FRESH_N (1000 products), FRESH_MEDIAN (6 s, median change interval),
 # FRESH_WARMUP_MIN (1), FRESH_MEASURE_MIN (2; --short 1), FRESH_SAMPLE (3 s),
 # FRESH_REFRESH_MIN / FRESH_REFRESH_MAX (1s / 10m: the fleet's FRESHET_REFRESH_MIN/MAX
-# and the bounds'), FRESH_SCOUT_INTERVAL (10s), FRESH_REFRESH_PASS (1s), FRESH_MINUTE_MS
+# and the bounds'), FRESH_SCOUT_INTERVAL (10s), FRESH_REFRESH_PASS (250ms), FRESH_MINUTE_MS
 # (60000: the fake's token minute and FRESHET_TOKEN_PERIOD), FRESH_SEED (1), FRESH_ENV
 # (extra "VAR=value ..." for the fleet, e.g. a refresh policy), FRESH_KEEP (a directory
 # that receives logs, timelines, snapshots and, per phase, RUN-PHASE-end.items: each
@@ -74,7 +74,7 @@ SAMPLE_S=${FRESH_SAMPLE:-3}
 REFRESH_MIN=${FRESH_REFRESH_MIN:-1s}
 REFRESH_MAX=${FRESH_REFRESH_MAX:-10m}
 SCOUT_INTERVAL=${FRESH_SCOUT_INTERVAL:-10s}
-REFRESH_PASS=${FRESH_REFRESH_PASS:-1s}
+REFRESH_PASS=${FRESH_REFRESH_PASS:-250ms}
 MINUTE_MS=${FRESH_MINUTE_MS:-60000}
 SEED=${FRESH_SEED:-1}
 for v in N WARMUP_MIN MEASURE_MIN MINUTE_MS SEED; do
