@@ -127,8 +127,9 @@ int refr_due(struct refr *r, struct fr_error *err)
     if (n <= 0)
         return 0;
     /* Budget policy: what this pass may spend comes from the fleet-wide pace; what it
-     * finds nothing due for goes to the rows due soonest, early. */
-    if (r->budget_policy && f.tokens >= 0 && f.rate > 0) {
+     * finds nothing due for goes to the rows due soonest, early. A --once pass (cron)
+     * takes every row due: there is no next pass to spread the rest over. */
+    if (r->budget_policy && !r->cfg->once && f.tokens >= 0 && f.rate > 0) {
         double per_s = pace_rate(r, &f);
         double burst = per_s * 2.0 * (double)r->cfg->pass_ms / 1000.0 + 1.0;
 

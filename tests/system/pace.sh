@@ -6,6 +6,7 @@
 # measured). Then a refresher joins: over three refills the fleet spends the budget
 # (>= 85%) and never more than 40% of a refill in any second (spent at once, a refill
 # leaves the rest of the minute without refreshes and every item waits for the next).
+# A refresher --once (cron) still re-queues every row due.
 . "$(dirname "$0")/lib.sh"
 
 N=400
@@ -22,12 +23,14 @@ export FRESHET_TOKEN_PERIOD=${PERIOD_MS}ms FRESHET_IDLE_POLL=50ms FRESHET_HEARTB
 "$FRESHET_BIN/freshet-scout" --once >"$T_DIR/scout.log" 2>&1
 expect_eq "scout --once exits 0" 0 "$?"
 start_bg processor "$FRESHET_BIN/freshet-processor"
+PROC_PID=$T_LAST_PID
 fetched() { [ "$(count_status active)" = "$N" ]; }
 check "all $N fetched (two refills)" wait_for 60 fetched
 expect_eq "with no plan yet, every first fetch is due again after FRESHET_REFRESH_MIN" "$N" \
     "$(sql "SELECT count(*) FROM items WHERE refresh_interval = interval '1 second'")"
 
 start_bg refresher "$FRESHET_BIN/freshet-refresher"
+REFR_PID=$T_LAST_PID
 has_plan() { [ "$(sql "SELECT count(*) FROM refresh_plans WHERE source = 'keepa' AND items > 0")" = 1 ]; }
 check "the refresher publishes a plan" wait_for 40 has_plan
 
@@ -52,4 +55,16 @@ echo "# served over ${secs} s: $total ($spent% of the refill); most in one secon
 expect_le "the fleet spends >= 85% of the refill" 85 "$spent"
 expect_le "and never more than 40% of a refill in one second" "$peak" $((RATE * 40 / 100))
 expect_eq "no 429" 0 "$(fake_stat requests,product,429)"
+
+# A --once pass (cron) takes every row due: there is no next pass to spread the rest over.
+for pid in $PROC_PID $REFR_PID; do kill -TERM "$pid"; exits_within 10 "$pid"; done
+refill_in=$(jget "$(fake_get "/token?key=test")" refillIn)
+sleep "$(awk -v ms="${refill_in:-0}" 'BEGIN { printf "%.3f", ms / 1000 + 0.2 }')"
+sql "UPDATE items SET status = 'active', next_update_due = now() + interval '1 hour'" >/dev/null
+sql "UPDATE items SET next_update_due = now() - interval '1 second'
+     WHERE id IN (SELECT id FROM items ORDER BY id LIMIT 60)" >/dev/null
+"$FRESHET_BIN/freshet-refresher" --once >"$T_DIR/refresher-once.log" 2>&1
+expect_eq "refresher --once exits 0" 0 "$?"
+expect_eq "and re-queues all 60 rows due (the pace would allow ~20 a pass)" 60 \
+    "$(count_status pending_processing)"
 finish
