@@ -20,6 +20,8 @@
 # 20% every median / 3; N/B = median), halved (lu-1's budget, halved mid-run; run after
 # lu-1 in the same fleet when both are asked for), discover (lu-1, and N/20 new products
 # join the catalog four times during the run).  --short: lu-1 only, one minute (CI).
+# --floor=F: exit 1 when a scenario keeps less than F x its uniform bound fresh (CI runs
+# --short --floor=0.9).
 # Measurement windows are whole token minutes, each at least 10 uniform intervals.
 #
 # Environment: FRESH_N (1000 products), FRESH_MEDIAN (6 s, median change interval),
@@ -35,7 +37,7 @@
 # 2 on bad usage.
 set -u
 
-usage() { echo "usage: freshness.sh BIN BUILD [--short] [lu-0.3|lu-1|lu-3|bimodal|halved|discover ...]" >&2; exit 2; }
+usage() { echo "usage: freshness.sh BIN BUILD [--short] [--floor=F] [lu-0.3|lu-1|lu-3|bimodal|halved|discover ...]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SELF=$ROOT/tests/bench/freshness.sh
@@ -47,11 +49,13 @@ BIN=$(cd "$1" 2>/dev/null && pwd) || usage
 BUILD=$(cd "$2" 2>/dev/null && pwd) || usage
 shift 2
 SHORT=0
+FLOOR=
 ALL=(lu-0.3 lu-1 lu-3 bimodal halved discover)
 WANT=()
 for a in "$@"; do
     case $a in
     --short) SHORT=1 ;;
+    --floor=*) FLOOR=${a#--floor=} ;;
     lu-0.3 | lu-1 | lu-3 | bimodal | halved | discover) WANT+=("$a") ;;
     *) echo "freshness.sh: unknown scenario '$a' (${ALL[*]})" >&2; exit 2 ;;
     esac
@@ -518,6 +522,16 @@ echo "    fleet: 1 scout (FRESHET_SCOUT_INTERVAL=$SCOUT_INTERVAL), 1 processor, 
 echo "    token minute ${MINUTE_MS} ms (FRESHET_TOKEN_PERIOD; a 'min' below is one of these); seed $SEED${FRESH_ENV:+; fleet env: $FRESH_ENV}"
 for p in "${PHASES[@]}"; do report_phase "$p"; done
 summary
+# --floor=F: a scenario below F x its uniform bound fails the run (CI's loose floor).
+if [ -n "$FLOOR" ]; then
+    for p in "${PHASES[@]}"; do
+        if awk -v f="${R[$p:fresh]}" -v u="${R[$p:uniform]}" -v k="$FLOOR" 'BEGIN { exit !(f < k * u) }'; then
+            FAILED+=("$p: freshness ${R[$p:fresh]} is below $FLOOR x the uniform bound ${R[$p:uniform]}")
+        else
+            echo "  floor: $p keeps ${R[$p:fresh]} >= $FLOOR x the uniform bound ${R[$p:uniform]}"
+        fi
+    done
+fi
 if [ ${#FAILED[@]} -gt 0 ]; then
     printf 'bench-freshness: %s\n' "${FAILED[@]}" >&2
     exit 1
