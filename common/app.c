@@ -13,6 +13,7 @@
 #include "common/mem.h"
 #include "common/migrate.h"
 #include "common/sig.h"
+#include "common/source.h"
 
 void fr_app_print_help(const struct fr_app *app, FILE *f)
 {
@@ -61,13 +62,12 @@ static void bound_dns_lookups(void)
 void fr_app_init(struct fr_app *app, int argc, char **argv, int *first_arg)
 {
     struct fr_error err = {0};
-    const char *key = getenv("KEEPA_API_KEY");
     int rc;
 
     tune_malloc();
     bound_dns_lookups();
     /* Register secrets before anything can be logged, even a usage error. */
-    fr_log_add_secret(key);
+    fr_source_hide_secrets();
     fr_log_init(app->program, FR_LOG_INFO, FR_LOG_AUTO);
     rc = fr_config_parse(app->opts, app->nopts, app->cfg, argc, argv, first_arg, &err);
     if (rc == FR_CONFIG_HELP) {

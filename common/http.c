@@ -36,7 +36,7 @@
 /* libcurl reads at most this much at a time, and a paused transfer keeps one read: with
  * 64 transfers parked (answers waiting for PostgreSQL) 16 KB, libcurl's default, cost
  * ~0.9 MiB more RSS in the bench for no measurable speed (bodies are compressed: a
- * Keepa answer of 100 products is ~30 KB on the wire). */
+ * detail answer of 100 records from the built-in source is ~30 KB on the wire). */
 #define READ_BUFFER 4096L
 
 /* Deflate can grow incompressible data by a few bytes a block: the raw body may be this

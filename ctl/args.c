@@ -12,7 +12,7 @@
 
 #include "common/clock.h"
 #include "common/mem.h"
-#include "common/sources/keepa.h"
+#include "common/source.h"
 #include "ctl/ctl.h"
 
 /* Whether argv[i] is an option that takes the next argument as its value. */
@@ -186,10 +186,11 @@ void ctl_fmt_age(double secs, char *out, size_t n)
 
 int ctl_valid_id(const char *source, const char *id)
 {
+    const struct fr_source_ops *ops = fr_source_builtin_ops(source);
     size_t len = strlen(id);
 
-    if (strcmp(source, "keepa") == 0)
-        return fr_keepa_valid_asin(id);
+    if (ops != NULL)
+        return ops->valid_id(id);
     if (len == 0 || len >= FR_QUEUE_MAX_ID)
         return 0;
     for (const char *p = id; *p; p++) {

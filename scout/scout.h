@@ -16,12 +16,13 @@
 #include "common/http.h"
 #include "common/queue.h"
 #include "common/redis.h"
-#include "common/sources/keepa_opts.h"
+#include "common/source.h"
+#include "common/sources/settings.h"
 #include "common/upstream.h"
 
 struct scout_config {
     struct fr_common_config common;
-    struct fr_keepa_config keepa;
+    struct fr_source_settings src;
     const char *admin_addr;
     int64_t interval_ms, grace_ms, high_water, ahead, max_pages, token_period_ms, db_conns;
     int once;
@@ -46,6 +47,7 @@ struct scout {
     struct fr_queue queue;
     struct fr_budget budget;
     struct fr_http *http;
+    struct fr_source *src;
     struct fr_upstream up;
     struct event *pass_ev, *step_ev, *grace_ev;
     struct fr_admin *admin;
@@ -75,10 +77,10 @@ void scout_step_cb(evutil_socket_t fd, short what, void *arg);
 void scout_step_soon(struct scout *s, int64_t ms);
 
 /* store.c: inserts unseen ids (pending, priority 1) and enqueues exactly those; marks
- * known active ids whose deal is newer than their data due now. Runs on the async pool
- * and calls scout_page_stored(s, page, err) from the loop when done (err NULL: stored). */
-struct fr_keepa_deal;
-void scout_store_page(struct scout *s, int page, const struct fr_keepa_deal *deals, size_t n);
+ * known active ids whose payload differs from their record's signal due now. Runs on the
+ * async pool and calls scout_page_stored(s, page, err) from the loop when done (err NULL:
+ * stored). */
+void scout_store_page(struct scout *s, int page, const struct fr_src_record *recs, size_t n);
 /* pass.c */
 void scout_page_stored(struct scout *s, int page, const struct fr_error *err);
 int scout_cursor_load(struct scout *s, int *page, struct fr_error *err);

@@ -1,0 +1,101 @@
+/*
+ * source — see source.h: the releases every implementation shares and the choice of
+ * the implementation that serves a name.
+ */
+#include "common/source.h"
+
+#include <stdlib.h>
+
+#include "common/http.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/sources/builtin.h"
+#include "common/sources/settings.h"
+
+void fr_src_request_release(struct fr_src_request *r)
+{
+    free(r->url);
+    free(r->body);
+    r->url = r->body = NULL;
+}
+
+const char *fr_src_answer_header(const struct fr_src_answer *a, const char *name)
+{
+    return a->res != NULL ? fr_http_response_header(a->res, name) : NULL;
+}
+
+void fr_src_page_release(struct fr_src_page *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        json_decref(p->recs[i].doc);
+        json_decref(p->recs[i].signal);
+    }
+    free(p->recs);
+    free(p->next);
+    p->recs = NULL;
+    p->next = NULL;
+    p->n = 0;
+}
+
+void fr_src_items_free(struct fr_src_item *it, size_t n)
+{
+    for (size_t i = 0; it != NULL && i < n; i++) {
+        json_decref(it[i].payload);
+        free(it[i].text);
+    }
+    free(it);
+}
+
+int fr_source_open(const char *name, const struct fr_source_settings *set,
+                   struct fr_source **out, struct fr_error *err)
+{
+    const struct fr_source_builtin *b = fr_source_builtin_find(name);
+    struct fr_source *s;
+    int rc;
+
+    *out = NULL;
+    if (b == NULL)
+        b = fr_source_builtin_default();
+    s = fr_xcalloc(1, sizeof(*s));
+    s->name = name;
+    s->ops = b->ops;
+    s->timeout_ms = set->timeout_ms;
+    s->max_body = set->max_body;
+    rc = s->ops->open(set, &s->state, err);
+    if (rc != 0) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void fr_source_close(struct fr_source *s)
+{
+    if (s == NULL)
+        return;
+    s->ops->close(s->state);
+    free(s);
+}
+
+const struct fr_source_ops *fr_source_builtin_ops(const char *name)
+{
+    const struct fr_source_builtin *b = fr_source_builtin_find(name);
+
+    return b != NULL ? b->ops : NULL;
+}
+
+void fr_source_hide_secrets(void)
+{
+    const struct fr_source_builtin *b;
+
+    for (size_t i = 0; (b = fr_source_builtin_at(i)) != NULL; i++) {
+        for (const char *const *e = b->ops->secret_envs; e != NULL && *e != NULL; e++)
+            fr_log_add_secret(getenv(*e));
+    }
+}
+
+int64_t fr_source_detail_cost(const struct fr_source *s, size_t n)
+{
+    return s->ops->detail_cost_per_request + s->ops->detail_cost_per_id * (int64_t)n;
+}
