@@ -65,6 +65,9 @@ struct fr_src_budget {
     int64_t server_ms;      /* the upstream's clock, unix ms, to order answers; 0 none */
     int64_t charged;        /* what this call cost, when the upstream says; 0 unknown */
     int64_t retry_after_ms; /* Retry-After (or the like): wait at least this; 0 none */
+    int window;             /* remaining comes back whole at the reset (a rate-limit
+                               window, X-RateLimit-*), rather than rate arriving every
+                               refill period (a token bucket) */
 };
 
 /* One request as the source writes it. */
@@ -103,10 +106,11 @@ struct fr_src_verdict {
     struct fr_src_budget budget;
 };
 
-/* Where discovery is: page numbers for an indexed listing; a cursor or next link the
- * previous answer gave (next) for the others. */
+/* Where discovery is: page numbers for an indexed listing (page, offset); a cursor or
+ * next link the previous answer gave (next) for the others. */
 struct fr_src_position {
     int64_t page;     /* 0-based page of this pass */
+    int64_t offset;   /* records (with the skipped ones) on the pages before */
     const char *next; /* the previous page's fr_src_page.next; NULL on the first page */
 };
 
@@ -191,19 +195,23 @@ struct fr_source_ops {
     /* Writes the secret-free form of url into out[n] (terminated, truncated). */
     void (*redact)(const void *state, const char *url, char *out, size_t n);
 
-    /* Discovery: the request for page at, and the parse of its 200 answer. */
+    /* Discovery: the request for page at, and the parse of its 200 answer. *budget is
+     * filled as far as the answer allows, also when the parse fails (likewise below). */
     int (*discover_request)(void *state, const struct fr_src_position *at,
                             struct fr_src_request *req, struct fr_error *err);
     int (*discover_parse)(void *state, const struct fr_src_answer *a, struct fr_src_page *page,
                           struct fr_src_budget *budget, struct fr_error *err);
 
-    /* Detail: one request for ids[0..n) (n <= max_ids), and the parse of its 200 answer
-     * into *items (new array of *n, fr_src_items_free). An id the answer does not cover
-     * is simply absent. */
-    int (*detail_request)(void *state, const char *const *ids, size_t n,
+    /* Detail: one request for ids[0..nids) (nids <= max_ids), and the parse of its
+     * answer into *items (new array of *n, fr_src_items_free); ids are the ones asked
+     * for, for answers that do not repeat them. The answer is a 200, or a status the
+     * source's classify called OK (a 404 of a one-id request: that item GONE). An id
+     * the answer does not cover is simply absent. */
+    int (*detail_request)(void *state, const char *const *ids, size_t nids,
                           struct fr_src_request *req, struct fr_error *err);
-    int (*detail_parse)(void *state, const struct fr_src_answer *a, struct fr_src_item **items,
-                        size_t *n, struct fr_src_budget *budget, struct fr_error *err);
+    int (*detail_parse)(void *state, const char *const *ids, size_t nids,
+                        const struct fr_src_answer *a, struct fr_src_item **items, size_t *n,
+                        struct fr_src_budget *budget, struct fr_error *err);
     /* The schema every payload must satisfy (borrowed), or NULL. */
     const struct fr_schema *(*schema)(const void *state);
     /* The payload as stored in items.payload: new string. */
@@ -214,7 +222,9 @@ struct fr_source_ops {
     int (*budget_request)(void *state, struct fr_src_request *req, struct fr_error *err);
     int (*budget_parse)(void *state, const struct fr_src_answer *a, struct fr_src_budget *budget,
                         struct fr_error *err);
-    /* Classifies an answer that is not a 200 (filling v->budget from it). */
+    /* Classifies an answer that is not a 200 (filling v->budget from it): the class,
+     * why, and for THROTTLED or AUTH how long to pause (the later of Retry-After and
+     * the reset, for a source whose headers say them). */
     void (*classify)(void *state, const struct fr_src_answer *a, struct fr_src_verdict *v);
 
     /* Optional (NULL: none): a step after the detail parse that adds to the texts of OK

@@ -79,7 +79,7 @@ static void wait_answer(struct pager *p)
 /* Sends page and waits for it; the budget already paid for it. */
 static int call_page(struct pager *p, int page, struct fr_error *err)
 {
-    struct fr_src_position at = {page, NULL};
+    struct fr_src_position at = {.page = page};
     struct fr_src_request req;
     int64_t cost = p->src->ops->discover_cost;
     int rc;

@@ -30,20 +30,29 @@ static void on_fetched(const struct fr_up_result *r, void *arg)
     proc_batch_fetched(arg, r);
 }
 
+/* The ids the batch asks the source for: the claimed ones (new array, borrowed ids). */
+static const char **claimed_ids(const struct proc_batch *b, size_t *n)
+{
+    const char **ids = fr_xcalloc(b->n ? b->n : 1, sizeof(*ids));
+
+    *n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].claim.state == PROC_CLAIMED)
+            ids[(*n)++] = b->items[i].id;
+    }
+    return ids;
+}
+
 int proc_batch_fetch(struct proc_batch *b)
 {
     struct proc *p = b->p;
     const struct fr_source *src = p->src;
-    const char **ids = fr_xcalloc(b->n, sizeof(*ids));
     struct fr_src_request req;
     struct fr_error err = {0};
-    size_t n = 0;
+    size_t n;
+    const char **ids = claimed_ids(b, &n);
     int rc;
 
-    for (size_t i = 0; i < b->n; i++) {
-        if (b->items[i].claim.state == PROC_CLAIMED)
-            ids[n++] = b->items[i].id;
-    }
     rc = src->ops->detail_request(src->state, ids, n, &req, &err);
     if (rc == 0) {
         req.cost = b->tokens;
@@ -283,6 +292,9 @@ void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
     struct fr_src_answer a = fr_upstream_answer(r);
     struct fr_src_budget budget;
     struct fr_error err = {0};
+    const char **ids;
+    size_t nids;
+    int rc;
 
     b->answered = 1;
     if (++p->answered >= PROC_ANSWERED_PER_CONN * p->cfg->db_conns)
@@ -304,7 +316,10 @@ void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
         proc_batch_finish(b);
         return;
     }
-    if (src->ops->detail_parse(src->state, &a, &b->recs, &b->nrecs, &budget, &err) != 0) {
+    ids = claimed_ids(b, &nids);
+    rc = src->ops->detail_parse(src->state, ids, nids, &a, &b->recs, &b->nrecs, &budget, &err);
+    free(ids);
+    if (rc != 0) {
         fr_upstream_settle(&p->up, r, &budget, 0);
         log_warn_kv(FR_KV("reason", err.msg), "unusable detail response, items will retry");
         fail_pending(b, err.msg);

@@ -179,7 +179,7 @@ static void on_sync(const struct fr_up_result *r, void *arg)
 static int send_page(struct scout *s, int page)
 {
     const struct fr_source *src = s->src;
-    struct fr_src_position at = {page, NULL};
+    struct fr_src_position at = {.page = page};
     struct fr_src_request req;
     struct fr_error err = {0};
     struct page_call *c;

@@ -150,8 +150,9 @@ static void to_item(struct fr_keepa_product *p, struct fr_src_item *it)
     fr_strlcpy(it->obs.buybox_seller_id, p->buybox_seller_id, sizeof(it->obs.buybox_seller_id));
 }
 
-static int detail_parse(void *state, const struct fr_src_answer *a, struct fr_src_item **items,
-                        size_t *n, struct fr_src_budget *budget, struct fr_error *err)
+static int detail_parse(void *state, const char *const *ids, size_t nids,
+                        const struct fr_src_answer *a, struct fr_src_item **items, size_t *n,
+                        struct fr_src_budget *budget, struct fr_error *err)
 {
     struct fr_keepa_envelope env;
     struct fr_keepa_product *products = NULL;
@@ -159,6 +160,8 @@ static int detail_parse(void *state, const struct fr_src_answer *a, struct fr_sr
     int rc;
 
     (void)state;
+    (void)ids; /* every product names its asin */
+    (void)nids;
     *items = NULL;
     *n = 0;
     rc = fr_keepa_parse_products(a->body, a->body_len, &env, &products, &np, err);
