@@ -624,6 +624,11 @@ int fr_http_start(struct fr_http *h, const struct fr_http_request *req, fr_http_
     return 0;
 }
 
+struct event_base *fr_http_base(const struct fr_http *h)
+{
+    return h->base;
+}
+
 int fr_http_in_flight(const struct fr_http *h)
 {
     return h->in_flight;

@@ -4,12 +4,18 @@
  */
 #include "common/source.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "common/http.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/sources/builtin.h"
+#include "common/sources/decl_config.h"
+#include "common/sources/decl_source.h"
 #include "common/sources/settings.h"
 
 void fr_src_request_release(struct fr_src_request *r)
@@ -46,6 +52,15 @@ void fr_src_items_free(struct fr_src_item *it, size_t n)
     free(it);
 }
 
+/* 1 when dir (NULL: fr_decl_dir()) holds a source file for name. */
+static int declared(const char *name, const char *dir)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/%s.yaml", dir ? dir : fr_decl_dir(), name);
+    return access(path, F_OK) == 0;
+}
+
 int fr_source_open(const char *name, const struct fr_source_settings *set,
                    struct fr_source **out, struct fr_error *err)
 {
@@ -54,14 +69,17 @@ int fr_source_open(const char *name, const struct fr_source_settings *set,
     int rc;
 
     *out = NULL;
-    if (b == NULL)
-        b = fr_source_builtin_default();
     s = fr_xcalloc(1, sizeof(*s));
     s->name = name;
-    s->ops = b->ops;
+    if (b != NULL)
+        s->ops = b->ops;
+    else if (declared(name, set->sources_dir))
+        s->ops = &fr_decl_source_ops;
+    else
+        s->ops = fr_source_builtin_default()->ops;
     s->timeout_ms = set->timeout_ms;
     s->max_body = set->max_body;
-    rc = s->ops->open(set, &s->state, err);
+    rc = s->ops->open(name, set, &s->state, &s->lim, err);
     if (rc != 0) {
         free(s);
         return rc;
@@ -85,6 +103,19 @@ const struct fr_source_ops *fr_source_builtin_ops(const char *name)
     return b != NULL ? b->ops : NULL;
 }
 
+int fr_src_plain_id(const char *id)
+{
+    size_t len = strlen(id);
+
+    if (len == 0 || len >= FR_SRC_MAX_ID)
+        return 0;
+    for (const char *p = id; *p; p++) {
+        if (!isgraph((unsigned char)*p))
+            return 0;
+    }
+    return 1;
+}
+
 void fr_source_hide_secrets(void)
 {
     const struct fr_source_builtin *b;
@@ -97,5 +128,5 @@ void fr_source_hide_secrets(void)
 
 int64_t fr_source_detail_cost(const struct fr_source *s, size_t n)
 {
-    return s->ops->detail_cost_per_request + s->ops->detail_cost_per_id * (int64_t)n;
+    return s->lim.detail_cost_per_request + s->lim.detail_cost_per_id * (int64_t)n;
 }

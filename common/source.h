@@ -86,6 +86,7 @@ void fr_src_request_release(struct fr_src_request *r);
 
 /* An answer handed to a parser or classifier: borrowed for the call. */
 struct fr_src_answer {
+    const char *endpoint;               /* the request's (fr_src_request.endpoint) */
     int status;                         /* HTTP status */
     const char *body;                   /* NUL-terminated */
     size_t body_len;
@@ -119,7 +120,8 @@ struct fr_src_record {
     char id[FR_SRC_MAX_ID];
     json_t *doc;    /* new: what the listing says of it, kept in items.discovery */
     json_t *signal; /* new or NULL: an object; a known active item whose stored payload
-                       differs from it in any member is due for refresh now */
+                       (or previous listing, fr_src_limits.signal_of_listing) differs
+                       from it in any member is due for refresh now */
 };
 
 /* One discovery page. */
@@ -161,6 +163,18 @@ struct fr_src_item {
 };
 void fr_src_items_free(struct fr_src_item *it, size_t n);
 
+/* What the fleet plans with: fixed for a built-in source, read from the file of a
+ * declared one. */
+struct fr_src_limits {
+    int indexed;             /* page N can be requested before page N-1 has answered */
+    int64_t discover_cost;   /* tokens of one discovery page */
+    int64_t detail_cost_per_id; /* a detail request costs per_request + per_id × ids */
+    int64_t detail_cost_per_request;
+    size_t max_ids;          /* ids in one detail request at most */
+    int signal_of_listing;   /* a signal is compared with the item's previous listing
+                                (items.discovery), not with its payload */
+};
+
 /* What an enrichment step may use besides its source: all borrowed from the caller. */
 struct fr_src_env {
     struct fr_upstream *up;      /* sends (and counts) its requests */
@@ -178,14 +192,11 @@ struct fr_source_ops {
     const char *omitted;  /* last_error of an id a detail answer left out */
     const char *const *secret_envs; /* environment variables holding its secrets,
                                        NULL-ended: hidden from logs before any is written */
-    int indexed;          /* page N can be requested before page N-1 has answered */
-    int64_t discover_cost;       /* tokens of one discovery page */
-    int64_t detail_cost_per_id;  /* a detail request costs per_request + per_id × ids */
-    int64_t detail_cost_per_request;
-    size_t max_ids;              /* ids in one detail request at most */
 
-    /* Makes the state from the programs' settings; *state is new (close). */
-    int (*open)(const struct fr_source_settings *set, void **state, struct fr_error *err);
+    /* Makes the state of the source called name from the programs' settings (*state is
+     * new: close) and says what the fleet plans with (*lim). */
+    int (*open)(const char *name, const struct fr_source_settings *set, void **state,
+                struct fr_src_limits *lim, struct fr_error *err);
     void (*close)(void *state);
     /* "" when requests can be signed, else what to set (freshetctl names it). */
     const char *(*missing_credentials)(const void *state);
@@ -222,6 +233,9 @@ struct fr_source_ops {
     int (*budget_request)(void *state, struct fr_src_request *req, struct fr_error *err);
     int (*budget_parse)(void *state, const struct fr_src_answer *a, struct fr_src_budget *budget,
                         struct fr_error *err);
+    /* Without a budget request: the figures to start from while the shared budget knows
+     * none (a declared requests_per_minute); 0 when it has some, else FR_ERR_NOTFOUND. */
+    int (*budget_seed)(const void *state, struct fr_src_budget *budget);
     /* Classifies an answer that is not a 200 (filling v->budget from it): the class,
      * why, and for THROTTLED or AUTH how long to pause (the later of Retry-After and
      * the reset, for a source whose headers say them). */
@@ -240,15 +254,17 @@ struct fr_source {
     const char *name;               /* rows, Redis keys, metrics; borrowed */
     const struct fr_source_ops *ops;
     void *state;                    /* owned: ops->close */
+    struct fr_src_limits lim;
     int64_t timeout_ms;             /* per request */
     int64_t max_body;               /* bytes; larger answers are refused while streaming */
 };
 
 /*
- * Opens the source that serves name: a built-in source of that name, else the default
+ * Opens the source that serves name: a built-in source of that name; else the source
+ * file <sources_dir>/<name>.yaml when there is one (a declared source); else the default
  * built-in one (so a second catalog, or a test, runs the built-in upstream under a name
  * of its own, as before sources were declared). *out is new (fr_source_close).
- * FR_ERR_USAGE naming the setting when the settings do not make a usable source.
+ * FR_ERR_USAGE naming the file, key or setting when they do not make a usable source.
  */
 int fr_source_open(const char *name, const struct fr_source_settings *set,
                    struct fr_source **out, struct fr_error *err);
@@ -261,6 +277,10 @@ const struct fr_source_ops *fr_source_builtin_ops(const char *name);
 /* Registers the secrets of every built-in source's environment with the log, so not
  * even a usage error can print them. */
 void fr_source_hide_secrets(void);
+
+/* 1 when id is 1..FR_SRC_MAX_ID-1 printable characters without spaces: what any queue
+ * item may name (the check of a source that has no stricter one). */
+int fr_src_plain_id(const char *id);
 
 /* Cost of a detail request for n ids. */
 int64_t fr_source_detail_cost(const struct fr_source *s, size_t n);

@@ -3,6 +3,7 @@
  */
 #include "common/upstream.h"
 
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ struct call {
 
 struct fr_src_answer fr_upstream_answer(const struct fr_up_result *r)
 {
-    struct fr_src_answer a = {r->status, r->body, r->body_len, r->res};
+    struct fr_src_answer a = {r->endpoint, r->status, r->body, r->body_len, r->res};
 
     return a;
 }
@@ -158,6 +159,7 @@ static void on_done(const struct fr_http_response *res, void *arg)
     r.body = res->body;
     r.body_len = res->body_len;
     r.res = res;
+    r.endpoint = c->endpoint;
     r.cost = c->cost;
     /* The upstream's time: an answer parked while PostgreSQL was behind is not its. */
     count_request(u, c->endpoint, res->status, res->seconds - res->parked_seconds);
@@ -249,6 +251,18 @@ struct sync_call {
     void *arg;
 };
 
+/* A budget sync starting now. */
+static struct sync_call *new_sync(struct fr_upstream *u, fr_up_done_fn done, void *arg)
+{
+    struct sync_call *s = fr_xcalloc(1, sizeof(*s));
+
+    s->u = u;
+    s->done = done;
+    s->arg = arg;
+    u->last_sync_ms = fr_mono_ms();
+    return s;
+}
+
 static void on_budget(const struct fr_up_result *r, void *arg)
 {
     struct sync_call *s = arg;
@@ -263,6 +277,42 @@ static void on_budget(const struct fr_up_result *r, void *arg)
     free(s);
 }
 
+/* The seeded budget's "answer", from the loop (never inside fr_upstream_sync). */
+static void on_seeded(evutil_socket_t fd, short what, void *arg)
+{
+    struct sync_call *s = arg;
+    struct fr_up_result r;
+
+    (void)fd;
+    (void)what;
+    memset(&r, 0, sizeof(r));
+    r.cls = FR_UP_OK;
+    r.endpoint = "seed";
+    s->done(&r, s->arg);
+    free(s);
+}
+
+/* A source without a budget request starts from the figures it is configured with. */
+static int seed(struct fr_upstream *u, fr_up_done_fn done, void *arg, struct fr_error *err)
+{
+    const struct fr_source *src = u->src;
+    struct fr_src_budget b = {0};
+    struct sync_call *s;
+    int rc;
+
+    if (src->ops->budget_seed == NULL || src->ops->budget_seed(src->state, &b) != 0)
+        return fr_error_set(err, FR_ERR_STATE, "source '%s' says nothing of its budget "
+                                               "before its first answer", src->name);
+    if ((rc = fr_budget_sync(u->budget, 0, 1, b.remaining, b.reset_in_ms, b.rate, 0, err)) != 0)
+        return rc;
+    s = new_sync(u, done, arg);
+    if (event_base_once(fr_http_base(u->http), -1, EV_TIMEOUT, on_seeded, s, NULL) != 0) {
+        free(s);
+        return fr_error_set(err, FR_ERR_IO, "cannot schedule the budget's seed");
+    }
+    return 0;
+}
+
 int fr_upstream_sync(struct fr_upstream *u, fr_up_done_fn done, void *arg, struct fr_error *err)
 {
     const struct fr_source *src = u->src;
@@ -271,14 +321,10 @@ int fr_upstream_sync(struct fr_upstream *u, fr_up_done_fn done, void *arg, struc
     int rc;
 
     if (src->ops->budget_request == NULL)
-        return fr_error_set(err, FR_ERR_STATE, "source '%s' has no budget request", src->name);
+        return seed(u, done, arg, err);
     if ((rc = src->ops->budget_request(src->state, &req, err)) != 0)
         return rc;
-    s = fr_xcalloc(1, sizeof(*s));
-    s->u = u;
-    s->done = done;
-    s->arg = arg;
-    u->last_sync_ms = fr_mono_ms();
+    s = new_sync(u, done, arg);
     rc = fr_upstream_send(u, &req, on_budget, s, err);
     if (rc != 0)
         free(s);

@@ -39,6 +39,7 @@ struct fr_up_result {
     const char *body;                   /* borrowed: valid during the callback only */
     size_t body_len;
     const struct fr_http_response *res; /* borrowed likewise: the answer's headers */
+    const char *endpoint;               /* borrowed likewise: the request's */
     int64_t cost;                       /* tokens reserved for this call */
 };
 

@@ -187,17 +187,8 @@ void ctl_fmt_age(double secs, char *out, size_t n)
 int ctl_valid_id(const char *source, const char *id)
 {
     const struct fr_source_ops *ops = fr_source_builtin_ops(source);
-    size_t len = strlen(id);
 
-    if (ops != NULL)
-        return ops->valid_id(id);
-    if (len == 0 || len >= FR_QUEUE_MAX_ID)
-        return 0;
-    for (const char *p = id; *p; p++) {
-        if (!isgraph((unsigned char)*p))
-            return 0;
-    }
-    return 1;
+    return ops != NULL ? ops->valid_id(id) : fr_src_plain_id(id);
 }
 
 int ctl_contains_ci(const char *hay, const char *needle)

@@ -81,7 +81,7 @@ static int call_page(struct pager *p, int page, struct fr_error *err)
 {
     struct fr_src_position at = {.page = page};
     struct fr_src_request req;
-    int64_t cost = p->src->ops->discover_cost;
+    int64_t cost = p->src->lim.discover_cost;
     int rc;
 
     p->done = 0;
@@ -112,7 +112,7 @@ static int pay(struct pager *p, int page, struct fr_error *err)
             if (p->up.fatal)
                 return fr_error_set(err, FR_ERR_FATAL, "upstream refused: %s",
                                     p->up.fatal_reason);
-        } else if ((v = fr_budget_take(&p->budget, p->src->ops->discover_cost, &wait, err)) < 0) {
+        } else if ((v = fr_budget_take(&p->budget, p->src->lim.discover_cost, &wait, err)) < 0) {
             return v;
         } else if (v == FR_BUDGET_GRANTED) {
             return 0;

@@ -268,12 +268,13 @@ int main(int argc, char **argv)
         return 2;
     }
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
+    cfg.src.sources_dir = cfg.sources_dir;
     if (fr_source_open(cfg.common.source, &cfg.src, &p.src, &err) != 0) {
         fprintf(stderr, "freshet-processor: %s\n", err.msg);
         return fr_err_exit_status(err.code);
     }
-    if ((size_t)cfg.batch > p.src->ops->max_ids)
-        cfg.batch = (int64_t)p.src->ops->max_ids; /* FRESHET_BATCH within the source's */
+    if ((size_t)cfg.batch > p.src->lim.max_ids)
+        cfg.batch = (int64_t)p.src->lim.max_ids; /* FRESHET_BATCH within the source's */
     p.cfg = &cfg;
     if (proc_llm_load(&p, cfg.sources_dir, &p.llm, &err) != 0) {
         fprintf(stderr, "freshet-processor: %s\n", err.msg);

@@ -4,7 +4,9 @@
  * stores each page as it arrives, and advances the persisted cursor over the pages
  * stored without a gap, so a restart resumes where the last run stopped. The listing
  * ends at the first page the source calls the last. New pages wait while the queue is
- * above its high-water mark.
+ * above its high-water mark. A listing that is not indexed (offset, cursor, link: a page
+ * needs the answer before it) is read one page at a time, and a pass that stops early
+ * starts again from its first page (the cursor holds page numbers only).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +48,10 @@ static void finish_pass(struct scout *s)
     s->cursor_saved_ms = fr_mono_ms();
 
     /* A complete listing starts over next time; otherwise resume where we stopped. */
-    if (scout_cursor_save(s, complete ? 0 : s->done_upto, &err) != 0)
+    if (scout_cursor_save(s, complete || !s->src->lim.indexed ? 0 : s->done_upto, &err) != 0)
         log_warn("cursor not saved: %s", err.msg);
     scout_run_end(s, !s->failed, s->failed ? "a discovery page failed" : NULL);
-    log_info("discovery pass %s: %llu deals seen, %llu new ids inserted, %llu enqueued, "
+    log_info("discovery pass %s: %llu records seen, %llu new ids inserted, %llu enqueued, "
              "%llu known ids marked due, cursor at page %d",
              s->failed ? "stopped early" : complete ? "complete" : "paused",
              (unsigned long long)s->seen, (unsigned long long)s->inserted,
@@ -75,7 +77,8 @@ static void advance(struct scout *s)
         memset(slot(s, s->done_upto), 0, sizeof(struct scout_page));
         s->done_upto++;
     }
-    if (s->done_upto == before || fr_mono_ms() - s->cursor_saved_ms < 1000)
+    if (s->done_upto == before || fr_mono_ms() - s->cursor_saved_ms < 1000 ||
+        !s->src->lim.indexed)
         return;
     s->cursor_saved_ms = fr_mono_ms();
     if (scout_cursor_save(s, s->done_upto, &err) != 0)
@@ -123,6 +126,12 @@ static void page_done(struct scout *s, int page, const struct fr_up_result *r)
         if (got.skipped)
             log_warn("page %d: %zu records without a valid id skipped", page, got.skipped);
         pg->deals = (int)got.n;
+        if (!src->lim.indexed) { /* the following page starts where this one ends */
+            free(s->at_next);
+            s->at_next = got.next;
+            got.next = NULL;
+            s->at_offset += (int64_t)(got.n + got.skipped);
+        }
         if (got.last && (s->end_page < 0 || page + 1 < s->end_page))
             s->end_page = page + 1;
         if (got.n > 0) {
@@ -179,11 +188,11 @@ static void on_sync(const struct fr_up_result *r, void *arg)
 static int send_page(struct scout *s, int page)
 {
     const struct fr_source *src = s->src;
-    struct fr_src_position at = {.page = page};
+    struct fr_src_position at = {.page = page, .offset = s->at_offset, .next = s->at_next};
     struct fr_src_request req;
     struct fr_error err = {0};
     struct page_call *c;
-    int64_t wait = 0, cost = src->ops->discover_cost;
+    int64_t wait = 0, cost = src->lim.discover_cost;
     int v;
 
     if (!fr_upstream_ready(&s->up, &wait)) {
@@ -274,7 +283,7 @@ void scout_step_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (!retry_due(s))
         return;
-    while (s->next_page - s->done_upto < (int)s->cfg->ahead &&
+    while (s->next_page - s->done_upto < (s->src->lim.indexed ? (int)s->cfg->ahead : 1) &&
            (s->end_page < 0 || s->next_page < s->end_page) &&
            (limit < 0 || s->next_page - s->pages_start < limit)) {
         if (over_high_water(s)) {
@@ -296,7 +305,7 @@ void scout_pass_start(struct scout *s)
 
     if (s->running)
         return;
-    if (scout_cursor_load(s, &page, &err) != 0) {
+    if (s->src->lim.indexed && scout_cursor_load(s, &page, &err) != 0) {
         log_warn("cannot read the cursor, pass skipped: %s", err.msg);
         if (s->cfg->once) {
             s->exit_code = 1;
@@ -308,6 +317,9 @@ void scout_pass_start(struct scout *s)
     s->running = 1;
     s->failed = 0;
     s->next_page = s->done_upto = s->pages_start = page;
+    free(s->at_next);
+    s->at_next = NULL;
+    s->at_offset = 0;
     s->end_page = -1;
     s->sync_failures = 0;
     s->seen = s->inserted = s->enqueued = s->marked_due = 0;

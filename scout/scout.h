@@ -57,7 +57,9 @@ struct scout {
     int pages_start; /* first page of this pass */
     int next_page;   /* next page to request */
     int done_upto;   /* pages [start, done_upto) are stored: the cursor */
-    int end_page;    /* first short page seen (the listing ends there), -1 unknown */
+    int end_page;    /* first page after the last one (the listing ends there), -1 unknown */
+    char *at_next;   /* a listing that is not indexed: the next page's cursor or link */
+    int64_t at_offset; /* ... and the records before it */
     int failed;      /* the pass gave up on a page */
     int in_flight;   /* pages requested upstream */
     int storing;     /* pages whose statement is running */

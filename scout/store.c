@@ -21,8 +21,8 @@ static const char page_sql[] =
     "  ON CONFLICT (source, id) DO NOTHING"
     "  RETURNING id"
     "), due AS ("
-    /* A known item listed again with a signal its payload does not match changed
-     * upstream: refresh it now. (The built-in source's signal is the listed prices: its
+    /* A known item listed again with a signal its payload (or its previous listing,
+     * which is then replaced) does not match changed upstream: refresh it now. (The built-in source's signal is the listed prices: its
      * listing timestamps are minute-coarse and move on every update, so they would mark
      * the whole catalog due on every pass.) */
     "  UPDATE items i SET next_update_due = now(), discovery = input.doc"
@@ -33,7 +33,8 @@ static const char page_sql[] =
     "  WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = input.id"
     "    AND CASE WHEN i.status = 'active' THEN i.next_update_due > now() ELSE false END"
     "    AND EXISTS (SELECT 1 FROM jsonb_each(input.signal) AS s(k, v)"
-    "                WHERE coalesce(i.payload->s.k, 'null') <> s.v)"
+    "                WHERE coalesce(CASE WHEN $5::bool THEN i.discovery ELSE i.payload END"
+    "                               -> s.k, 'null') <> s.v)"
     "  RETURNING i.id"
     ")"
     "SELECT 'n', id FROM ins UNION ALL SELECT 'd', id FROM due";
@@ -89,7 +90,7 @@ static void put_json(struct fr_pgarr *a, const json_t *v, const char *def)
 void scout_store_page(struct scout *s, int page, const struct fr_src_record *recs, size_t n)
 {
     struct fr_pgarr ids, docs, signals;
-    const char *params[4];
+    const char *params[5];
     struct store_call *c = fr_xcalloc(1, sizeof(*c));
 
     fr_pgarr_open(&ids);
@@ -105,10 +106,11 @@ void scout_store_page(struct scout *s, int page, const struct fr_src_record *rec
     params[1] = fr_pgarr_close(&ids);
     params[2] = fr_pgarr_close(&docs);
     params[3] = fr_pgarr_close(&signals);
+    params[4] = s->src->lim.signal_of_listing ? "t" : "f";
     c->s = s;
     c->page = page;
     c->n = n;
-    fr_dbq_query(s->dbq, page_sql, 4, params, on_stored, c);
+    fr_dbq_query(s->dbq, page_sql, 5, params, on_stored, c);
     fr_buf_release(&ids.buf);
     fr_buf_release(&docs.buf);
     fr_buf_release(&signals.buf);

@@ -28,17 +28,24 @@ void fr_keepa_budget_of(const struct fr_keepa_envelope *env, struct fr_src_budge
     b->charged = env->tokens_consumed;
 }
 
-static int open_keepa(const struct fr_source_settings *set, void **state, struct fr_error *err)
+static int open_keepa(const char *name, const struct fr_source_settings *set, void **state,
+                      struct fr_src_limits *lim, struct fr_error *err)
 {
     struct fr_keepa_state *k = fr_xcalloc(1, sizeof(*k));
     int rc = fr_schema_load("keepa_product", &k->schema, err);
 
+    (void)name; /* any name: the default built-in source serves names of their own */
     if (rc != 0) {
         free(k);
         return rc;
     }
     k->cfg = set->keepa;
     *state = k;
+    lim->indexed = 1;
+    lim->discover_cost = FR_KEEPA_DEAL_COST;
+    lim->detail_cost_per_id = 1; /* /product without offers: one token an ASIN */
+    lim->detail_cost_per_request = 0;
+    lim->max_ids = FR_KEEPA_MAX_ASINS;
     return 0;
 }
 
@@ -261,11 +268,6 @@ const struct fr_source_ops fr_keepa_source_ops = {
     .key_hint = "KEEPA_API_KEY, KEEPA_DOMAIN and the plan",
     .omitted = "upstream omitted the product from its answer",
     .secret_envs = secret_envs,
-    .indexed = 1,
-    .discover_cost = FR_KEEPA_DEAL_COST,
-    .detail_cost_per_id = 1,
-    .detail_cost_per_request = 0,
-    .max_ids = FR_KEEPA_MAX_ASINS,
     .open = open_keepa,
     .close = close_keepa,
     .missing_credentials = missing_credentials,

@@ -15,6 +15,7 @@
 #include "common/sources/keepa_opts.h"
 
 struct fr_source_settings {
+    const char *sources_dir; /* where declared sources' files are; NULL: fr_decl_dir() */
     struct fr_keepa_config keepa;
     int64_t max_body;   /* bytes; larger responses are refused while streaming */
     int64_t timeout_ms; /* per request */
