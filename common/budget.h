@@ -51,8 +51,10 @@ int fr_budget_sync(struct fr_budget *b, int64_t done, int has_tokens, int64_t to
                    int64_t refill_in_ms, int64_t refill_rate, int64_t server_ts,
                    struct fr_error *err);
 
-/* Pauses the source for every worker until now + ms (a 429). */
+/* Pauses the source for every worker until now + ms (a 429): the tokens are spent. */
 int fr_budget_pause(struct fr_budget *b, int64_t ms, struct fr_error *err);
+/* The same without touching the tokens (credentials refused: nothing was charged). */
+int fr_budget_hold(struct fr_budget *b, int64_t ms, struct fr_error *err);
 
 /* Current figures (after refills up to now); any pointer may be NULL. */
 int fr_budget_peek(struct fr_budget *b, int64_t *tokens, int64_t *rate, int64_t *paused_ms,

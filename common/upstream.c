@@ -91,10 +91,14 @@ void fr_upstream_settle(struct fr_upstream *u, const struct fr_up_result *r,
     note_breaker(u, ok);
 }
 
-/* Pauses the source for every worker (and here at once) for ms. */
-static void pause_source(struct fr_upstream *u, int64_t ms)
+/* Pauses the source for every worker (and here at once) for ms; spent: its tokens are
+ * gone until the refill (a 429), else they wait for it (credentials refused). */
+static void pause_source(struct fr_upstream *u, int64_t ms, int spent)
 {
-    fr_budget_pause(u->budget, ms, NULL);
+    if (spent)
+        fr_budget_pause(u->budget, ms, NULL);
+    else
+        fr_budget_hold(u->budget, ms, NULL);
     u->paused_until_ms = fr_mono_ms() + ms;
 }
 
@@ -121,9 +125,9 @@ static void classify(struct fr_upstream *u, const struct fr_http_response *res,
     *budget = v.budget;
     if (v.cls == FR_UP_THROTTLED) {
         u->resync_wanted = v.resync;
-        pause_source(u, v.pause_ms > 0 ? v.pause_ms : 1000);
+        pause_source(u, v.pause_ms > 0 ? v.pause_ms : 1000, 1);
     } else if (v.cls == FR_UP_AUTH) {
-        pause_source(u, v.pause_ms > 0 ? v.pause_ms : AUTH_PAUSE_MS);
+        pause_source(u, v.pause_ms > 0 ? v.pause_ms : AUTH_PAUSE_MS, 0);
         u->auth_until_ms = u->paused_until_ms;
         snprintf(u->fatal_reason, sizeof(u->fatal_reason), "%s", v.reason);
     }
