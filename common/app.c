@@ -13,7 +13,6 @@
 #include "common/mem.h"
 #include "common/migrate.h"
 #include "common/sig.h"
-#include "common/source.h"
 
 void fr_app_print_help(const struct fr_app *app, FILE *f)
 {
@@ -66,8 +65,12 @@ void fr_app_init(struct fr_app *app, int argc, char **argv, int *first_arg)
 
     tune_malloc();
     bound_dns_lookups();
-    /* Register secrets before anything can be logged, even a usage error. */
-    fr_source_hide_secrets();
+    /* Register secrets before anything can be logged, even a usage error: the value of
+     * every secret setting's variable (a source's key among them). */
+    for (size_t i = 0; i < app->nopts; i++) {
+        if (app->opts[i].type == FR_OPT_SECRET && app->opts[i].env != NULL)
+            fr_log_add_secret(getenv(app->opts[i].env));
+    }
     fr_log_init(app->program, FR_LOG_INFO, FR_LOG_AUTO);
     rc = fr_config_parse(app->opts, app->nopts, app->cfg, argc, argv, first_arg, &err);
     if (rc == FR_CONFIG_HELP) {

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "common/http.h"
-#include "common/log.h"
 #include "common/mem.h"
 #include "common/sources/builtin.h"
 #include "common/sources/decl_config.h"
@@ -114,16 +113,6 @@ int fr_src_plain_id(const char *id)
             return 0;
     }
     return 1;
-}
-
-void fr_source_hide_secrets(void)
-{
-    const struct fr_source_builtin *b;
-
-    for (size_t i = 0; (b = fr_source_builtin_at(i)) != NULL; i++) {
-        for (const char *const *e = b->ops->secret_envs; e != NULL && *e != NULL; e++)
-            fr_log_add_secret(getenv(*e));
-    }
 }
 
 int64_t fr_source_detail_cost(const struct fr_source *s, size_t n)

@@ -153,8 +153,8 @@ struct fr_src_item {
     int status;              /* enum fr_src_item_status */
     char reason[200];        /* why GONE or BAD; "" when OK */
     json_t *payload;         /* new: the normalized record (OK only) */
-    char *text;              /* new: the payload as stored (fr_source_payload_text), set
-                                by the processor once payload is validated; an enrichment
+    char *text;              /* new: the payload as stored (ops->payload_text), set by
+                                the processor once payload is validated; an enrichment
                                 step may replace it */
     char content_hash[17];   /* of the payload without what changes on every fetch */
     int64_t observed_at_ms;  /* the record's own version time; 0: when fetched */
@@ -190,8 +190,6 @@ struct fr_source_ops {
     const char *key_hint; /* what to check when the upstream refuses every request
                              (the settings behind the credentials) */
     const char *omitted;  /* last_error of an id a detail answer left out */
-    const char *const *secret_envs; /* environment variables holding its secrets,
-                                       NULL-ended: hidden from logs before any is written */
 
     /* Makes the state of the source called name from the programs' settings (*state is
      * new: close) and says what the fleet plans with (*lim). */
@@ -223,8 +221,9 @@ struct fr_source_ops {
     int (*detail_parse)(void *state, const char *const *ids, size_t nids,
                         const struct fr_src_answer *a, struct fr_src_item **items, size_t *n,
                         struct fr_src_budget *budget, struct fr_error *err);
-    /* The schema every payload must satisfy (borrowed), or NULL. */
-    const struct fr_schema *(*schema)(const void *state);
+    /* The schema every payload must satisfy into *out (borrowed; NULL: none), loaded on
+     * the first call: only the processor validates payloads. */
+    int (*schema)(void *state, const struct fr_schema **out, struct fr_error *err);
     /* The payload as stored in items.payload: new string. */
     char *(*payload_text)(const json_t *payload);
 
@@ -234,7 +233,8 @@ struct fr_source_ops {
     int (*budget_parse)(void *state, const struct fr_src_answer *a, struct fr_src_budget *budget,
                         struct fr_error *err);
     /* Without a budget request: the figures to start from while the shared budget knows
-     * none (a declared requests_per_minute); 0 when it has some, else FR_ERR_NOTFOUND. */
+     * none (a declared requests_per_minute, or one request to learn the window from);
+     * 0, or FR_ERR_NOTFOUND when it has none. */
     int (*budget_seed)(const void *state, struct fr_src_budget *budget);
     /* Classifies an answer that is not a 200 (filling v->budget from it): the class,
      * why, and for THROTTLED or AUTH how long to pause (the later of Retry-After and
@@ -242,9 +242,9 @@ struct fr_source_ops {
     void (*classify)(void *state, const struct fr_src_answer *a, struct fr_src_verdict *v);
 
     /* Optional (NULL: none): a step after the detail parse that adds to the texts of OK
-     * items, e.g. the built-in source's buy-box seller lookup. It never fails the items: when it
-     * cannot pay or its request fails, they go on without it. done(arg) is called
-     * exactly once, possibly before enrich returns. */
+     * items, e.g. the built-in source's buy-box seller lookup. It never fails the items:
+     * when it cannot pay or its request fails, they go on without it. done(arg) is
+     * called exactly once, possibly before enrich returns. */
     void (*enrich)(void *state, const struct fr_src_env *env, struct fr_src_item *items,
                    size_t n, fr_src_enriched_fn done, void *arg);
 };
@@ -273,10 +273,6 @@ void fr_source_close(struct fr_source *s);
 /* The ops of the built-in source called exactly name, or NULL (freshetctl checks ids of
  * a source it does not open). Static storage. */
 const struct fr_source_ops *fr_source_builtin_ops(const char *name);
-
-/* Registers the secrets of every built-in source's environment with the log, so not
- * even a usage error can print them. */
-void fr_source_hide_secrets(void);
 
 /* 1 when id is 1..FR_SRC_MAX_ID-1 printable characters without spaces: what any queue
  * item may name (the check of a source that has no stricter one). */

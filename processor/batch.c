@@ -263,7 +263,7 @@ static struct proc_item *find_item(struct proc_batch *b, const char *id, size_t 
 static void sort_records(struct proc_batch *b)
 {
     const struct fr_source *src = b->p->src;
-    const struct fr_schema *schema = src->ops->schema ? src->ops->schema(src->state) : NULL;
+    const struct fr_schema *schema = b->p->schema;
 
     for (size_t k = 0; k < b->nrecs; k++) {
         struct fr_src_item *it = &b->recs[k];

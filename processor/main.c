@@ -187,7 +187,8 @@ static void setup(struct proc *p, struct fr_app *app)
     if (p->http != NULL)
         p->dbq = fr_dbq_new(p->base, c->common.database_url, app->program, (int)c->db_conns,
                             c->common.connect_timeout_ms, &err);
-    if (p->http == NULL || p->dbq == NULL) {
+    if (p->http == NULL || p->dbq == NULL ||
+        p->src->ops->schema(p->src->state, &p->schema, &err) != 0) {
         log_error("start-up failed: %s", err.msg);
         exit(1);
     }

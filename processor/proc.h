@@ -53,6 +53,7 @@ struct proc {
     struct fr_budget budget;
     struct fr_http *http;
     struct fr_source *src;
+    const struct fr_schema *schema; /* the source's, borrowed; NULL: none */
     struct fr_upstream up;
     struct proc_store_cfg store;
     struct event *pump_ev, *tick_ev, *grace_ev;

@@ -21,11 +21,6 @@ const struct fr_source_builtin *fr_source_builtin_find(const char *name)
     return NULL;
 }
 
-const struct fr_source_builtin *fr_source_builtin_at(size_t i)
-{
-    return i < sizeof(builtins) / sizeof(builtins[0]) ? &builtins[i] : NULL;
-}
-
 const struct fr_source_builtin *fr_source_builtin_default(void)
 {
     return &builtins[0];

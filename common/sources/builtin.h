@@ -9,8 +9,6 @@
 #ifndef FR_SOURCES_BUILTIN_H
 #define FR_SOURCES_BUILTIN_H
 
-#include <stddef.h>
-
 struct fr_source_ops;
 
 struct fr_source_builtin {
@@ -23,9 +21,6 @@ struct fr_source_builtin {
 
 /* The built-in source called name, or NULL. Static storage. */
 const struct fr_source_builtin *fr_source_builtin_find(const char *name);
-
-/* The i-th built-in source, NULL past the last. */
-const struct fr_source_builtin *fr_source_builtin_at(size_t i);
 
 /* The built-in source that serves a name no source file declares (the first row). */
 const struct fr_source_builtin *fr_source_builtin_default(void);

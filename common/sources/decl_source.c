@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/mem.h"
 #include "common/sources/settings.h"
 
@@ -42,6 +43,8 @@ static int open_decl(const char *name, const struct fr_source_settings *set, voi
         close_decl(d);
         return fr_error_set(err, FR_ERR_USAGE, "'%s' is the file of a built-in source", name);
     }
+    for (size_t i = 0; i < d->file->nsecrets; i++)
+        fr_log_add_secret(d->file->secrets[i]); /* no log line may show them either */
     d->headers = fr_xcalloc(d->file->nheaders + 1, sizeof(*d->headers));
     for (size_t i = 0; i < d->file->nheaders; i++)
         d->headers[i] = fr_xasprintf("%s: %s", d->file->headers[i].name,
@@ -75,11 +78,13 @@ static void redact(const void *state, const char *url, char *out, size_t n)
     fr_buf_release(&b);
 }
 
-static const struct fr_schema *schema(const void *state)
+static int schema(void *state, const struct fr_schema **out, struct fr_error *err)
 {
     const struct fr_decl_state *d = state;
 
-    return d->file->schema;
+    (void)err;
+    *out = d->file->schema; /* loaded with the file */
+    return 0;
 }
 
 static int budget_seed(const void *state, struct fr_src_budget *b)

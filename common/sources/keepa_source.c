@@ -32,13 +32,9 @@ static int open_keepa(const char *name, const struct fr_source_settings *set, vo
                       struct fr_src_limits *lim, struct fr_error *err)
 {
     struct fr_keepa_state *k = fr_xcalloc(1, sizeof(*k));
-    int rc = fr_schema_load("keepa_product", &k->schema, err);
 
     (void)name; /* any name: the default built-in source serves names of their own */
-    if (rc != 0) {
-        free(k);
-        return rc;
-    }
+    (void)err;
     k->cfg = set->keepa;
     *state = k;
     lim->indexed = 1;
@@ -183,11 +179,15 @@ static int detail_parse(void *state, const char *const *ids, size_t nids,
     return 0;
 }
 
-static const struct fr_schema *schema(const void *state)
+static int schema(void *state, const struct fr_schema **out, struct fr_error *err)
 {
-    const struct fr_keepa_state *k = state;
+    struct fr_keepa_state *k = state;
+    int rc = 0;
 
-    return k->schema;
+    if (k->schema == NULL)
+        rc = fr_schema_load("keepa_product", &k->schema, err);
+    *out = k->schema;
+    return rc;
 }
 
 static int budget_request(void *state, struct fr_src_request *req, struct fr_error *err)
@@ -260,14 +260,11 @@ static void classify(void *state, const struct fr_src_answer *a, struct fr_src_v
     }
 }
 
-static const char *const secret_envs[] = {"KEEPA_API_KEY", NULL};
-
 const struct fr_source_ops fr_keepa_source_ops = {
     .kind = "keepa",
     .id_hint = "an ASIN is 10 characters A-Z 0-9",
     .key_hint = "KEEPA_API_KEY, KEEPA_DOMAIN and the plan",
     .omitted = "upstream omitted the product from its answer",
-    .secret_envs = secret_envs,
     .open = open_keepa,
     .close = close_keepa,
     .missing_credentials = missing_credentials,

@@ -18,7 +18,7 @@ extern const struct fr_source_ops fr_keepa_source_ops;
 /* The state keepa_source.c opens: its settings and the payload schema. */
 struct fr_keepa_state {
     struct fr_keepa_config cfg; /* strings borrowed from the settings (they outlive it) */
-    struct fr_schema *schema;   /* schemas/keepa_product.schema.json */
+    struct fr_schema *schema;   /* schemas/keepa_product.schema.json, once asked for */
 };
 
 /* keepa_sellers.c: the enrich hook. */
