@@ -127,6 +127,9 @@ static void classify(struct fr_upstream *u, const struct fr_http_response *res,
         u->resync_wanted = v.resync;
         pause_source(u, v.pause_ms > 0 ? v.pause_ms : 1000, 1);
     } else if (v.cls == FR_UP_AUTH) {
+        if (u->auth_until_ms <= fr_mono_ms()) /* once a pause, not once a request */
+            log_warn("upstream refused the credentials (%s): check %s; the source waits "
+                     "and asks again", v.reason, u->src->ops->key_hint);
         pause_source(u, v.pause_ms > 0 ? v.pause_ms : AUTH_PAUSE_MS, 0);
         u->auth_until_ms = u->paused_until_ms;
         snprintf(u->fatal_reason, sizeof(u->fatal_reason), "%s", v.reason);
