@@ -279,6 +279,7 @@ int main(int argc, char **argv)
     p.cfg = &cfg;
     if (proc_llm_load(&p, cfg.sources_dir, &p.llm, &err) != 0) {
         fprintf(stderr, "freshet-processor: %s\n", err.msg);
+        fr_source_close(p.src);
         return 2;
     }
     setup(&p, &app);
