@@ -61,13 +61,16 @@ static void bound_dns_lookups(void)
 void fr_app_init(struct fr_app *app, int argc, char **argv, int *first_arg)
 {
     struct fr_error err = {0};
-    const char *key = getenv("KEEPA_API_KEY");
     int rc;
 
     tune_malloc();
     bound_dns_lookups();
-    /* Register secrets before anything can be logged, even a usage error. */
-    fr_log_add_secret(key);
+    /* Register secrets before anything can be logged, even a usage error: the value of
+     * every secret setting's variable (a source's key among them). */
+    for (size_t i = 0; i < app->nopts; i++) {
+        if (app->opts[i].type == FR_OPT_SECRET && app->opts[i].env != NULL)
+            fr_log_add_secret(getenv(app->opts[i].env));
+    }
     fr_log_init(app->program, FR_LOG_INFO, FR_LOG_AUTO);
     rc = fr_config_parse(app->opts, app->nopts, app->cfg, argc, argv, first_arg, &err);
     if (rc == FR_CONFIG_HELP) {

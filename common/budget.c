@@ -61,9 +61,9 @@ static struct fr_redis_script bucket_lua = {.src =
     "  end\n"
     "  if tokens then save() end\n"
     "  return {0, 0}\n"
-    "elseif op == 'pause' then\n"
+    "elseif op == 'pause' or op == 'hold' then\n"
     "  pause = math.max(pause, now + tonumber(ARGV[4]))\n"
-    "  if tokens then tokens = math.min(tokens, 0) end\n"
+    "  if tokens and op == 'pause' then tokens = math.min(tokens, 0) end\n"
     "  if tokens then save() else redis.call('HSET', KEYS[1], 'pause', pause) end\n"
     "  return {0, 0}\n"
     "else\n"
@@ -165,6 +165,15 @@ int fr_budget_pause(struct fr_budget *b, int64_t ms, struct fr_error *err)
 
     snprintf(m, sizeof(m), "%lld", (long long)(ms > 0 ? ms : 1000));
     return run(b, "pause", 1, extra, NULL, err);
+}
+
+int fr_budget_hold(struct fr_budget *b, int64_t ms, struct fr_error *err)
+{
+    char m[24];
+    const char *extra[1] = {m};
+
+    snprintf(m, sizeof(m), "%lld", (long long)(ms > 0 ? ms : 1000));
+    return run(b, "hold", 1, extra, NULL, err);
 }
 
 int fr_budget_peek(struct fr_budget *b, int64_t *tokens, int64_t *rate, int64_t *paused_ms,

@@ -1,11 +1,12 @@
 /*
  * budget — the upstream token budget shared by every worker of a source, kept in
  * Redis and changed only by Lua scripts, so two processes never both spend the last
- * tokens. It models Keepa's bucket: `rate` tokens arrive every `period` (a minute),
- * capacity 60 × rate, and the upstream's own figures (tokensLeft, refillIn,
- * refillRate) replace the estimate after every response. A request is sent only when
- * the bucket can pay its whole cost; tokens reserved by requests still in flight are
- * subtracted from the upstream's tokensLeft so they are not counted twice.
+ * tokens. It models a token bucket: `rate` tokens arrive every `period` (a minute),
+ * capacity 60 × rate, and the upstream's own figures (what an answer says, struct
+ * fr_src_budget in common/source.h: remaining, time to the refill, rate) replace the
+ * estimate after every response. A request is sent only when the bucket can pay its
+ * whole cost; tokens reserved by requests still in flight are subtracted from the
+ * upstream's remaining figure so they are not counted twice.
  * On a 429 the whole source pauses until the refill, for every worker.
  *
  * Key: freshet:{<source>}:tokens (hash). Times are wall-clock unix ms (shared by hosts).
@@ -21,7 +22,7 @@
 struct fr_budget {
     struct fr_redis *redis; /* borrowed */
     char key[160];
-    int64_t period_ms;      /* refill period: 60000 for Keepa */
+    int64_t period_ms;      /* refill period: 60000 for the built-in source */
     int64_t reserve;        /* tokens fr_budget_take_reserved leaves for others */
 };
 
@@ -31,7 +32,7 @@ void fr_budget_init(struct fr_budget *b, struct fr_redis *r, const char *source,
 enum fr_budget_verdict {
     FR_BUDGET_GRANTED = 0,
     FR_BUDGET_WAIT = 1,    /* not enough tokens (or paused): retry after *wait_ms */
-    FR_BUDGET_UNKNOWN = 2, /* no figures yet: sync first (Keepa /token is free) */
+    FR_BUDGET_UNKNOWN = 2, /* no figures yet: sync first (fr_upstream_sync, free) */
 };
 
 /* Takes cost tokens if the bucket holds them. Returns a verdict (>= 0) or an error. */
@@ -50,8 +51,10 @@ int fr_budget_sync(struct fr_budget *b, int64_t done, int has_tokens, int64_t to
                    int64_t refill_in_ms, int64_t refill_rate, int64_t server_ts,
                    struct fr_error *err);
 
-/* Pauses the source for every worker until now + ms (a 429). */
+/* Pauses the source for every worker until now + ms (a 429): the tokens are spent. */
 int fr_budget_pause(struct fr_budget *b, int64_t ms, struct fr_error *err);
+/* The same without touching the tokens (credentials refused: nothing was charged). */
+int fr_budget_hold(struct fr_budget *b, int64_t ms, struct fr_error *err);
 
 /* Current figures (after refills up to now); any pointer may be NULL. */
 int fr_budget_peek(struct fr_budget *b, int64_t *tokens, int64_t *rate, int64_t *paused_ms,

@@ -3,8 +3,8 @@
  * a capped buffer.
  *
  * The http engine keeps bodies compressed while they stream in and while a transfer is
- * paused, and decodes each one when its transfer ends: a Keepa answer is ~7 times larger
- * decoded, and only the body being handed out is ever held decoded.
+ * paused, and decodes each one when its transfer ends: the built-in source's detail
+ * answer is ~7 times larger decoded, and only the body being handed out is ever held decoded.
  */
 #ifndef FR_ENCODING_H
 #define FR_ENCODING_H

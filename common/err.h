@@ -21,7 +21,7 @@ enum fr_err {
     FR_ERR_STATE = -6,    /* e.g. schema newer than this binary */
     FR_ERR_LIMIT = -7,    /* a size or count cap was hit */
     FR_ERR_DATA = -8,     /* bad input data (queue item, upstream record) */
-    FR_ERR_FATAL = -9,    /* must not be retried (Keepa 400/402) */
+    FR_ERR_FATAL = -9,    /* must not be retried (an upstream's 400/402) */
 };
 
 #define FR_ERROR_MSG_MAX 512

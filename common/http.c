@@ -36,7 +36,7 @@
 /* libcurl reads at most this much at a time, and a paused transfer keeps one read: with
  * 64 transfers parked (answers waiting for PostgreSQL) 16 KB, libcurl's default, cost
  * ~0.9 MiB more RSS in the bench for no measurable speed (bodies are compressed: a
- * Keepa answer of 100 products is ~30 KB on the wire). */
+ * detail answer of 100 records from the built-in source is ~30 KB on the wire). */
 #define READ_BUFFER 4096L
 
 /* Deflate can grow incompressible data by a few bytes a block: the raw body may be this
@@ -622,6 +622,11 @@ int fr_http_start(struct fr_http *h, const struct fr_http_request *req, fr_http_
     h->active = x;
     h->in_flight++;
     return 0;
+}
+
+struct event_base *fr_http_base(const struct fr_http *h)
+{
+    return h->base;
 }
 
 int fr_http_in_flight(const struct fr_http *h)

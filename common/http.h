@@ -98,6 +98,9 @@ struct fr_http *fr_http_new(struct event_base *base, int max_in_flight, struct f
 int fr_http_start(struct fr_http *h, const struct fr_http_request *req, fr_http_done_fn done,
                   void *arg, struct fr_error *err);
 
+/* The event_base the engine runs on (borrowed). */
+struct event_base *fr_http_base(const struct fr_http *h);
+
 /* Requests started whose callback has not yet been called. */
 int fr_http_in_flight(const struct fr_http *h);
 

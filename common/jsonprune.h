@@ -1,7 +1,7 @@
 /*
  * jsonprune — cuts the parts of a JSON text nobody will read, before it is parsed.
  *
- * A Keepa /deal page is ~226 KB for 150 deals, most of it integer arrays the scout never
+ * A discovery page of the built-in source is ~226 KB for 150 deals, most of it integer arrays the scout never
  * reads; building and freeing jansson values for them was nearly all of its CPU. This is
  * a single-pass scanner that copies the text verbatim except where rules apply: objects
  * lose the members a rule does not keep, arrays the elements past a rule's count (their

@@ -30,7 +30,7 @@ extern const struct fr_embedded_schema fr_schemas[];
 
 struct fr_schema;
 
-/* Loads the embedded schema called name ("keepa_product"). *out is new (fr_schema_free).
+/* Loads the embedded schema called name (its file in schemas/ without .schema.json). *out is new (fr_schema_free).
  * FR_ERR_NOTFOUND when there is no such schema, FR_ERR_DATA when it is invalid JSON or
  * uses an unknown keyword or a bad keyword value (the message gives its path). */
 int fr_schema_load(const char *name, struct fr_schema **out, struct fr_error *err);

@@ -25,7 +25,7 @@ struct fr_counter;
 struct fr_gauge;
 struct fr_hist;
 
-/* Label list: NULL-terminated name, value pairs, e.g. FR_LABELS("source", "keepa").
+/* Label list: NULL-terminated name, value pairs, e.g. FR_LABELS("source", "repos").
  * Pass NULL for a child without labels. Names and values are copied. */
 #define FR_LABELS(...) ((const char *const[]){__VA_ARGS__, NULL})
 

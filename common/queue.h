@@ -33,7 +33,7 @@
 
 struct fr_queue {
     struct fr_redis *redis; /* borrowed */
-    char prefix[80];        /* "freshet:{keepa}:" */
+    char prefix[80];        /* "freshet:{<source>}:" */
     char source[40];
     char worker[128];
     uint64_t batch_seq;

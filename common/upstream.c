@@ -3,15 +3,17 @@
  */
 #include "common/upstream.h"
 
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
-#include "common/json.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/metrics.h"
+
+#define AUTH_PAUSE_MS 30000 /* a source refused for its credentials asks again after */
 
 struct call {
     struct fr_upstream *u;
@@ -21,14 +23,21 @@ struct call {
     void *arg;
 };
 
+struct fr_src_answer fr_upstream_answer(const struct fr_up_result *r)
+{
+    struct fr_src_answer a = {r->endpoint, r->status, r->body, r->body_len, r->res};
+
+    return a;
+}
+
 void fr_upstream_init(struct fr_upstream *u, struct fr_http *http, struct fr_budget *budget,
-                      const struct fr_keepa_config *cfg, const char *source)
+                      const struct fr_source *src)
 {
     memset(u, 0, sizeof(*u));
     u->http = http;
     u->budget = budget;
-    u->cfg = cfg;
-    u->source = source;
+    u->src = src;
+    u->source = src->name;
     fr_breaker_init(&u->breaker, 5, 10000);
 }
 
@@ -58,44 +67,49 @@ static void note_breaker(struct fr_upstream *u, int ok)
                               FR_LABELS("source", u->source)), u->breaker.state);
 }
 
-static void sync_budget(struct fr_upstream *u, int64_t cost, const struct fr_keepa_envelope *env)
+static void sync_budget(struct fr_upstream *u, int64_t cost, const struct fr_src_budget *b)
 {
     struct fr_error err = {0};
 
     /* Trust what the upstream charged over our estimate: give back any difference. */
-    if (fr_budget_sync(u->budget, cost, env->has_tokens, env->tokens_left, env->refill_in,
-                       env->refill_rate, env->timestamp, &err) != 0)
+    if (fr_budget_sync(u->budget, cost, b->known, b->remaining, b->reset_in_ms, b->rate,
+                       b->server_ms, &err) != 0)
         log_warn("token budget not synchronised: %s", err.msg);
-    if (env->has_tokens)
+    if (b->known)
         fr_gauge_set(fr_gauge_get("freshet_upstream_tokens_left",
                                   "Tokens left in the upstream budget, as last reported",
-                                  FR_LABELS("source", u->source)), (double)env->tokens_left);
+                                  FR_LABELS("source", u->source)), (double)b->remaining);
 }
 
 void fr_upstream_settle(struct fr_upstream *u, const struct fr_up_result *r,
-                        const struct fr_keepa_envelope *env, int ok)
+                        const struct fr_src_budget *budget, int ok)
 {
-    if (env->has_tokens && env->tokens_consumed != r->cost && r->cost > 0)
+    if (budget->known && budget->charged != r->cost && r->cost > 0)
         log_debug("upstream charged %lld tokens, %lld were reserved",
-                  (long long)env->tokens_consumed, (long long)r->cost);
-    sync_budget(u, r->cost, env);
+                  (long long)budget->charged, (long long)r->cost);
+    sync_budget(u, r->cost, budget);
     note_breaker(u, ok);
 }
 
-/* Parses the envelope of a non-200 body, if it has one (a 429 may come without). */
-static void parse_error_body(struct fr_up_result *r)
+/* Pauses the source for every worker (and here at once) for ms; spent: its tokens are
+ * gone until the refill (a 429), else they wait for it (credentials refused). */
+static void pause_source(struct fr_upstream *u, int64_t ms, int spent)
 {
-    json_t *root = NULL;
-
-    if (r->body_len == 0 || fr_json_parse(r->body, r->body_len, &root, NULL) != 0)
-        return;
-    fr_keepa_parse_envelope(root, &r->env, NULL);
-    json_decref(root);
+    if (spent)
+        fr_budget_pause(u->budget, ms, NULL);
+    else
+        fr_budget_hold(u->budget, ms, NULL);
+    u->paused_until_ms = fr_mono_ms() + ms;
 }
 
+/* Sorts the answer into r->cls; the source judges every status but 200. */
 static void classify(struct fr_upstream *u, const struct fr_http_response *res,
-                     struct fr_up_result *r)
+                     struct fr_up_result *r, struct fr_src_budget *budget)
 {
+    struct fr_src_answer a = fr_upstream_answer(r);
+    struct fr_src_verdict v;
+
+    memset(budget, 0, sizeof(*budget));
     if (res->err != 0) {
         r->cls = FR_UP_RETRY;
         snprintf(r->reason, sizeof(r->reason), "%s", res->errmsg);
@@ -105,27 +119,20 @@ static void classify(struct fr_upstream *u, const struct fr_http_response *res,
         r->cls = FR_UP_OK;
         return;
     }
-    parse_error_body(r);
-    if (res->status == 429) {
-        /* Without refillIn (a bare 429) we do not know how long: pause briefly and ask
-         * /token, which is free, rather than sit out a whole refill period. */
-        int64_t wait = r->env.refill_in > 0 ? r->env.refill_in + 100 : 1000;
-        u->resync_wanted = r->env.refill_in <= 0;
-        r->cls = FR_UP_THROTTLED;
-        snprintf(r->reason, sizeof(r->reason), "429: out of tokens, refill in %lldms",
-                 (long long)wait);
-        fr_budget_pause(u->budget, wait, NULL);
-        u->paused_until_ms = fr_mono_ms() + wait;
-    } else if (res->status == 400 || res->status == 402 || res->status == 401 ||
-               res->status == 403) {
-        r->cls = FR_UP_FATAL;
-        snprintf(r->reason, sizeof(r->reason), "%d from upstream%s%s%s%s: never retried",
-                 res->status, r->env.error_type[0] ? " " : "", r->env.error_type,
-                 r->env.error_message[0] ? ": " : "", r->env.error_message);
-    } else {
-        r->cls = FR_UP_RETRY;
-        snprintf(r->reason, sizeof(r->reason), "%d from upstream%s%s", res->status,
-                 r->env.error_message[0] ? ": " : "", r->env.error_message);
+    u->src->ops->classify(u->src->state, &a, &v);
+    r->cls = v.cls;
+    memcpy(r->reason, v.reason, sizeof(r->reason));
+    *budget = v.budget;
+    if (v.cls == FR_UP_THROTTLED) {
+        u->resync_wanted = v.resync;
+        pause_source(u, v.pause_ms > 0 ? v.pause_ms : 1000, 1);
+    } else if (v.cls == FR_UP_AUTH) {
+        if (u->auth_until_ms <= fr_mono_ms()) /* once a pause, not once a request */
+            log_warn("upstream refused the credentials (%s): check %s; the source waits "
+                     "and asks again", v.reason, u->src->ops->key_hint);
+        pause_source(u, v.pause_ms > 0 ? v.pause_ms : AUTH_PAUSE_MS, 0);
+        u->auth_until_ms = u->paused_until_ms;
+        snprintf(u->fatal_reason, sizeof(u->fatal_reason), "%s", v.reason);
     }
 }
 
@@ -136,32 +143,40 @@ static void on_resynced(const struct fr_up_result *r, void *arg)
         log_debug("token budget resync after a bare 429 failed: %s", r->reason);
 }
 
+static void stop_source(struct fr_upstream *u, const char *endpoint, const char *reason)
+{
+    if (u->fatal)
+        return;
+    u->fatal = 1;
+    snprintf(u->fatal_reason, sizeof(u->fatal_reason), "%s", reason);
+    log_error_kv(FR_KV("endpoint", endpoint),
+                 "upstream refused the request (%s): check %s; the source is stopped", reason,
+                 u->src->ops->key_hint);
+}
+
 static void on_done(const struct fr_http_response *res, void *arg)
 {
     struct call *c = arg;
     struct fr_upstream *u = c->u;
+    struct fr_src_budget budget;
     struct fr_up_result r;
 
     memset(&r, 0, sizeof(r));
     r.status = res->status;
     r.body = res->body;
     r.body_len = res->body_len;
+    r.res = res;
+    r.endpoint = c->endpoint;
     r.cost = c->cost;
     /* The upstream's time: an answer parked while PostgreSQL was behind is not its. */
     count_request(u, c->endpoint, res->status, res->seconds - res->parked_seconds);
-    classify(u, res, &r);
+    classify(u, res, &r, &budget);
     if (r.cls != FR_UP_OK) {
-        sync_budget(u, c->cost, &r.env);
+        sync_budget(u, c->cost, &budget);
         if (r.cls == FR_UP_RETRY)
             note_breaker(u, 0);
-        if (r.cls == FR_UP_FATAL && !u->fatal) {
-            u->fatal = 1;
-            snprintf(u->fatal_reason, sizeof(u->fatal_reason), "%s", r.reason);
-            log_error_kv(FR_KV("endpoint", c->endpoint),
-                         "upstream refused the request (%s): check KEEPA_API_KEY, "
-                         "KEEPA_DOMAIN and the plan; the source is stopped",
-                         r.reason);
-        }
+        if (r.cls == FR_UP_FATAL)
+            stop_source(u, c->endpoint, r.reason);
     }
     c->done(&r, c->arg);
     free(c);
@@ -171,30 +186,31 @@ static void on_done(const struct fr_http_response *res, void *arg)
     }
 }
 
-int fr_upstream_call(struct fr_upstream *u, const char *endpoint, const char *url,
-                     const char *body, int64_t cost, fr_up_done_fn done, void *arg,
-                     struct fr_error *err)
+int fr_upstream_send(struct fr_upstream *u, const struct fr_src_request *req, fr_up_done_fn done,
+                     void *arg, struct fr_error *err)
 {
     char log_url[512];
-    struct fr_http_request req = {0};
+    struct fr_http_request hr = {0};
     struct call *c = fr_xcalloc(1, sizeof(*c));
     int rc;
 
-    fr_keepa_redact(url, log_url, sizeof(log_url));
+    u->src->ops->redact(u->src->state, req->url, log_url, sizeof(log_url));
     c->u = u;
-    snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
-    c->cost = cost;
+    snprintf(c->endpoint, sizeof(c->endpoint), "%s", req->endpoint);
+    c->cost = req->cost;
     c->done = done;
     c->arg = arg;
-    req.url = url;
-    req.log_url = log_url;
-    req.body = body;
-    req.body_len = body ? strlen(body) : 0;
-    req.content_type = body ? "application/json" : NULL;
-    req.timeout_ms = u->cfg->timeout_ms;
-    req.max_body = (size_t)u->cfg->max_body;
-    req.holdable = u->holdable != NULL && strcmp(endpoint, u->holdable) == 0;
-    rc = fr_http_start(u->http, &req, on_done, c, err);
+    hr.url = req->url;
+    hr.log_url = log_url;
+    hr.body = req->body;
+    hr.body_len = req->body ? strlen(req->body) : 0;
+    hr.content_type = req->body ? (req->content_type ? req->content_type : "application/json")
+                                : NULL;
+    hr.headers = req->headers;
+    hr.timeout_ms = u->src->timeout_ms;
+    hr.max_body = (size_t)u->src->max_body;
+    hr.holdable = req->holdable;
+    rc = fr_http_start(u->http, &hr, on_done, c, err);
     if (rc != 0)
         free(c);
     return rc;
@@ -222,50 +238,112 @@ int fr_upstream_ready(struct fr_upstream *u, int64_t *wait_ms)
     return 1;
 }
 
+int fr_upstream_stopped(const struct fr_upstream *u, char *why, size_t n)
+{
+    if (u->fatal) {
+        snprintf(why, n, "source stopped: %s", u->fatal_reason);
+        return 1;
+    }
+    if (u->auth_until_ms > fr_mono_ms()) {
+        snprintf(why, n, "source '%s' paused for its credentials: %s", u->source,
+                 u->fatal_reason);
+        return 1;
+    }
+    return 0;
+}
+
 struct sync_call {
     struct fr_upstream *u;
     fr_up_done_fn done;
     void *arg;
 };
 
-static void on_token(const struct fr_up_result *r, void *arg)
-{
-    struct sync_call *s = arg;
-
-    if (r->cls == FR_UP_OK) {
-        struct fr_keepa_envelope env;
-        json_t *root = NULL;
-        int ok = fr_json_parse(r->body, r->body_len, &root, NULL) == 0 &&
-                 fr_keepa_parse_envelope(root, &env, NULL) == 0;
-        json_decref(root);
-        if (ok)
-            fr_upstream_settle(s->u, r, &env, 1);
-    }
-    s->done(r, s->arg);
-    free(s);
-}
-
-int fr_upstream_sync(struct fr_upstream *u, fr_up_done_fn done, void *arg, struct fr_error *err)
+/* A budget sync starting now. */
+static struct sync_call *new_sync(struct fr_upstream *u, fr_up_done_fn done, void *arg)
 {
     struct sync_call *s = fr_xcalloc(1, sizeof(*s));
-    char *url = fr_keepa_url_token(u->cfg);
-    int rc;
 
     s->u = u;
     s->done = done;
     s->arg = arg;
     u->last_sync_ms = fr_mono_ms();
-    rc = fr_upstream_call(u, "token", url, NULL, 0, on_token, s, err);
+    return s;
+}
+
+static void on_budget(const struct fr_up_result *r, void *arg)
+{
+    struct sync_call *s = arg;
+
+    if (r->cls == FR_UP_OK) {
+        struct fr_src_answer a = fr_upstream_answer(r);
+        struct fr_src_budget budget;
+        if (s->u->src->ops->budget_parse(s->u->src->state, &a, &budget, NULL) == 0)
+            fr_upstream_settle(s->u, r, &budget, 1);
+    }
+    s->done(r, s->arg);
+    free(s);
+}
+
+/* The seeded budget's "answer", from the loop (never inside fr_upstream_sync). */
+static void on_seeded(evutil_socket_t fd, short what, void *arg)
+{
+    struct sync_call *s = arg;
+    struct fr_up_result r;
+
+    (void)fd;
+    (void)what;
+    memset(&r, 0, sizeof(r));
+    r.cls = FR_UP_OK;
+    r.endpoint = "seed";
+    s->done(&r, s->arg);
+    free(s);
+}
+
+/* A source without a budget request starts from the figures it is configured with. */
+static int seed(struct fr_upstream *u, fr_up_done_fn done, void *arg, struct fr_error *err)
+{
+    const struct fr_source *src = u->src;
+    struct fr_src_budget b = {0};
+    struct sync_call *s;
+    int rc;
+
+    if (src->ops->budget_seed == NULL || src->ops->budget_seed(src->state, &b) != 0)
+        return fr_error_set(err, FR_ERR_STATE, "source '%s' says nothing of its budget "
+                                               "before its first answer", src->name);
+    if ((rc = fr_budget_sync(u->budget, 0, 1, b.remaining, b.reset_in_ms, b.rate, 0, err)) != 0)
+        return rc;
+    s = new_sync(u, done, arg);
+    if (event_base_once(fr_http_base(u->http), -1, EV_TIMEOUT, on_seeded, s, NULL) != 0) {
+        free(s);
+        return fr_error_set(err, FR_ERR_IO, "cannot schedule the budget's seed");
+    }
+    return 0;
+}
+
+int fr_upstream_sync(struct fr_upstream *u, fr_up_done_fn done, void *arg, struct fr_error *err)
+{
+    const struct fr_source *src = u->src;
+    struct fr_src_request req;
+    struct sync_call *s;
+    int rc;
+
+    if (src->ops->budget_request == NULL)
+        return seed(u, done, arg, err);
+    if ((rc = src->ops->budget_request(src->state, &req, err)) != 0)
+        return rc;
+    s = new_sync(u, done, arg);
+    rc = fr_upstream_send(u, &req, on_budget, s, err);
     if (rc != 0)
         free(s);
-    free(url);
+    fr_src_request_release(&req);
     return rc;
 }
 
 int fr_upstream_resync_if_long(struct fr_upstream *u, int64_t wait_ms, fr_up_done_fn done,
                                void *arg)
 {
-    if (wait_ms < 1000 || fr_mono_ms() - u->last_sync_ms < 5000 || u->fatal)
+    if (wait_ms < 1000 || fr_mono_ms() - u->last_sync_ms < 5000 || u->fatal ||
+        u->src->ops->budget_request == NULL)
         return 0;
     return fr_upstream_sync(u, done, arg, NULL) == 0;
 }

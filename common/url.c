@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/mem.h"
 
 static int hexval(int c)
@@ -253,5 +254,21 @@ void fr_url_redact(const char *url, char *out, size_t n)
         if (colon == start - 1)
             snprintf(tmp, sizeof(tmp), "%.*s***%s", (int)(start - url), url, at);
         redact_kv(tmp, out, n);
+    }
+}
+
+void fr_url_encode(struct fr_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            fr_buf_putc(b, (char)*p);
+        } else {
+            fr_buf_putc(b, '%');
+            fr_buf_putc(b, hex[*p >> 4]);
+            fr_buf_putc(b, hex[*p & 15]);
+        }
     }
 }

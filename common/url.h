@@ -30,6 +30,11 @@ int fr_parse_addr(const char *s, char *host, size_t hostlen, int *port, struct f
 /* http:// or https:// with a host; no other check. */
 int fr_parse_http_url(const char *s, struct fr_error *err);
 
+struct fr_buf;
+/* Appends s to b percent-encoded: everything but RFC 3986's unreserved characters
+ * (A-Z a-z 0-9 - . _ ~), for a query value or a path segment. */
+void fr_url_encode(struct fr_buf *b, const char *s);
+
 /* Writes a copy of url with any password replaced by "***" into out (always terminated). */
 void fr_url_redact(const char *url, char *out, size_t n);
 

@@ -12,7 +12,7 @@
 
 #include "common/clock.h"
 #include "common/mem.h"
-#include "common/sources/keepa.h"
+#include "common/source.h"
 #include "ctl/ctl.h"
 
 /* Whether argv[i] is an option that takes the next argument as its value. */
@@ -186,17 +186,9 @@ void ctl_fmt_age(double secs, char *out, size_t n)
 
 int ctl_valid_id(const char *source, const char *id)
 {
-    size_t len = strlen(id);
+    const struct fr_source_ops *ops = fr_source_builtin_ops(source);
 
-    if (strcmp(source, "keepa") == 0)
-        return fr_keepa_valid_asin(id);
-    if (len == 0 || len >= FR_QUEUE_MAX_ID)
-        return 0;
-    for (const char *p = id; *p; p++) {
-        if (!isgraph((unsigned char)*p))
-            return 0;
-    }
-    return 1;
+    return ops != NULL ? ops->valid_id(id) : fr_src_plain_id(id);
 }
 
 int ctl_contains_ci(const char *hay, const char *needle)

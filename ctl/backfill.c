@@ -13,14 +13,14 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/sig.h"
-#include "common/sources/keepa_opts.h"
+#include "common/sources/settings.h"
 #include "ctl/ctl.h"
 
 #define LINE_MAX_BYTES 256
 
 struct backfill_config {
     struct fr_common_config common;
-    struct fr_keepa_config keepa;
+    struct fr_source_settings src;
     const char *file, *pages;
     int64_t priority, token_period_ms;
     int hot, json;
@@ -29,13 +29,14 @@ struct backfill_config {
 #define C(f) offsetof(struct backfill_config, f)
 static const struct fr_opt opts[] = {
     FR_COMMON_OPTS(struct backfill_config),
-    FR_KEEPA_OPTS(struct backfill_config),
+    FR_SOURCE_OPTS(struct backfill_config),
     {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,
-     C(token_period_ms), "upstream token refill period (Keepa: one minute; for --pages)"},
+     C(token_period_ms), "upstream token refill period (the built-in source's: one minute; for --pages)"},
     {NULL, "file", FR_OPT_STR, NULL, 0, 0, C(file),
      "read ids from this file, one per line ('-' or a lone - argument: stdin)"},
     {NULL, "pages", FR_OPT_STR, NULL, 0, 0, C(pages),
-     "read ids from discovery pages A-B (Keepa /deal, 0-based, 5 tokens a page)"},
+     "read ids from the source's discovery pages A-B (0-based; the built-in source's cost 5 "
+     "tokens a page)"},
     {NULL, "priority", FR_OPT_INT, "0", 0, 9, C(priority),
      "priority 1 (hottest) to 9 for new and requeued rows; 0 keeps a row's own (new: 5)"},
     {NULL, "hot", FR_OPT_FLAG, "false", 0, 0, C(hot),
@@ -152,7 +153,7 @@ static int run_inputs(struct backfill_config *cfg, struct fr_redis *redis, struc
         rc = read_file(cfg->file, f, err);
     if (rc == 0 && cfg->pages && !fr_sig_stop_requested) {
         f->frac = -1;
-        rc = ctl_pages_feed(f, redis, &cfg->keepa, cfg->token_period_ms, first, last, err);
+        rc = ctl_pages_feed(f, redis, &cfg->src, cfg->token_period_ms, first, last, err);
     }
     if (rc == 0)
         rc = ctl_feed_flush(f, err);
@@ -174,8 +175,8 @@ static int check_usage(const char *prog, struct backfill_config *cfg, int npos, 
         return ctl_usage_error(prog, "nothing to read: give --file F, - (stdin) or --pages A-B");
     if (cfg->pages && parse_pages(cfg->pages, first, last) != 0)
         return ctl_usage_error(prog, "--pages: '%s' is not a page range like 0-9", cfg->pages);
-    if (cfg->pages && !*cfg->keepa.api_key)
-        return ctl_usage_error(prog, "--pages needs KEEPA_API_KEY (or --keepa-api-key)");
+    if (cfg->pages)
+        return ctl_pages_check(prog, cfg->common.source, &cfg->src);
     return 0;
 }
 

@@ -68,8 +68,8 @@ int ctl_parse_iso8601(const char *s, int64_t *unix_ms);
 /* Seconds as a short human age: "850ms", "42s", "15m20s", "3h05m", "2d04h". */
 void ctl_fmt_age(double secs, char *out, size_t n);
 
-/* 1 when id is acceptable for source: a Keepa ASIN for keepa, else 1..63 printable
- * characters without spaces. */
+/* 1 when id is acceptable for source: what the built-in source of that name accepts
+ * (common/source.h, valid_id), else 1..63 printable characters without spaces. */
 int ctl_valid_id(const char *source, const char *id);
 
 /* Case-insensitive substring test (needle "" matches everything). */
@@ -150,12 +150,15 @@ int ctl_feed_finish(struct ctl_feed *f, int rc, const struct fr_error *err, int 
 
 /* ---- pages.c: backfill --pages ----------------------------------------------------- */
 
-struct fr_keepa_config;
+struct fr_source_settings;
 struct fr_redis;
-/* Reads discovery pages first..last (Keepa /deal, 5 tokens a page from the shared budget)
- * one at a time and feeds their ids; stops early at the end of the listing. */
-int ctl_pages_feed(struct ctl_feed *f, struct fr_redis *r, const struct fr_keepa_config *kc,
+/* Reads the source's discovery pages first..last (each paid from the shared budget) one
+ * at a time and feeds their ids; stops early at the end of the listing. */
+int ctl_pages_feed(struct ctl_feed *f, struct fr_redis *r, const struct fr_source_settings *set,
                    int64_t token_period_ms, int first, int last, struct fr_error *err);
+/* Usage check of --pages: 0 when source can be opened and sign its requests, else the
+ * usage error's exit status (the message printed). */
+int ctl_pages_check(const char *prog, const char *source, const struct fr_source_settings *set);
 
 /* ---- deadlist.c: the Redis dead-letter list ---------------------------------------- */
 

@@ -16,6 +16,7 @@
 #include "common/mem.h"
 #include "common/pgarray.h"
 #include "common/sig.h"
+#include "common/source.h"
 #include "ctl/ctl.h"
 
 /* $1 source, $2 ids, $3 priority or NULL. Returns (inserted, requeued).
@@ -83,11 +84,12 @@ int ctl_feed_add(struct ctl_feed *f, const char *id, const char *where, uint64_t
 {
     f->read++;
     if (!ctl_valid_id(f->source, id)) {
+        const struct fr_source_ops *ops = fr_source_builtin_ops(f->source);
+        const char *hint = ops != NULL ? ops->id_hint : "";
         f->invalid++;
         ctl_progress_end(&f->progress);
-        fprintf(stderr, "%s: %s %llu: invalid id '%.80s'%s\n", f->prog, where,
-                (unsigned long long)num, id,
-                strcmp(f->source, "keepa") == 0 ? " (an ASIN is 10 characters A-Z 0-9)" : "");
+        fprintf(stderr, "%s: %s %llu: invalid id '%.80s'%s%s%s\n", f->prog, where,
+                (unsigned long long)num, id, hint[0] ? " (" : "", hint, hint[0] ? ")" : "");
         progress(f);
         return 0;
     }

@@ -1,10 +1,10 @@
 /*
- * pages — `backfill --pages A-B`: reads discovery pages (Keepa /deal) one at a time and
- * feeds their ids to the intake. Each page costs 5 tokens, taken from the budget the
- * fleet shares before the request is sent, so an operator backfill never makes the
- * daemons overspend (or get a 429). The request goes through the same upstream layer
- * as the scout (budget sync, 429 pause, breaker) on a private event loop that runs only
- * until the page's answer is in: synchronous from the caller's point of view.
+ * pages — `backfill --pages A-B`: reads the source's discovery pages one at a time and
+ * feeds their ids to the intake. Each page's cost is taken from the budget the fleet
+ * shares before the request is sent, so an operator backfill never makes the daemons
+ * overspend (or get a 429). The request goes through the same upstream layer as the
+ * scout (budget sync, 429 pause, breaker) on a private event loop that runs only until
+ * the page's answer is in: synchronous from the caller's point of view.
  */
 #include <event2/event.h>
 #include <stdlib.h>
@@ -15,24 +15,23 @@
 #include "common/http.h"
 #include "common/mem.h"
 #include "common/sig.h"
-#include "common/sources/keepa.h"
+#include "common/source.h"
 #include "common/upstream.h"
 #include "ctl/ctl.h"
 
-#define PAGE_COST 5
 #define PAGE_TRIES 5
 
 struct pager {
     struct event_base *base;
     struct fr_http *http;
     struct fr_budget budget;
+    struct fr_source *src;
     struct fr_upstream up;
     const char *prog;
     /* the answer to the last call */
     int done, cls;
     char reason[256];
-    char (*asins)[16]; /* FR_KEEPA_DEAL_PAGE slots */
-    size_t n, raw;
+    struct fr_src_page page; /* the last page's records */
 };
 
 static const volatile int *stop_flag(void)
@@ -43,28 +42,22 @@ static const volatile int *stop_flag(void)
 static void on_page(const struct fr_up_result *r, void *arg)
 {
     struct pager *p = arg;
-    struct fr_keepa_envelope env;
-    struct fr_keepa_deal *deals = NULL;
+    struct fr_src_answer a = fr_upstream_answer(r);
+    struct fr_src_budget budget;
     struct fr_error err = {0};
-    size_t n = 0, skipped = 0;
 
     p->done = 1;
     p->cls = r->cls;
     fr_strlcpy(p->reason, r->reason, sizeof(p->reason));
     if (r->cls != FR_UP_OK)
         return;
-    if (fr_keepa_parse_deals(r->body, r->body_len, &env, &deals, &n, &skipped, &err) != 0) {
-        fr_upstream_settle(&p->up, r, &env, 0);
+    if (p->src->ops->discover_parse(p->src->state, &a, &p->page, &budget, &err) != 0) {
+        fr_upstream_settle(&p->up, r, &budget, 0);
         p->cls = FR_UP_RETRY;
-        snprintf(p->reason, sizeof(p->reason), "unusable /deal answer: %s", err.msg);
+        snprintf(p->reason, sizeof(p->reason), "unusable discovery answer: %s", err.msg);
         return;
     }
-    fr_upstream_settle(&p->up, r, &env, 1);
-    p->n = n < FR_KEEPA_DEAL_PAGE ? n : FR_KEEPA_DEAL_PAGE;
-    for (size_t i = 0; i < p->n; i++)
-        fr_strlcpy(p->asins[i], deals[i].asin, sizeof(p->asins[i]));
-    p->raw = n + skipped;
-    fr_keepa_deals_free(deals, n);
+    fr_upstream_settle(&p->up, r, &budget, 1);
 }
 
 static void on_sync(const struct fr_up_result *r, void *arg)
@@ -86,16 +79,22 @@ static void wait_answer(struct pager *p)
 /* Sends page and waits for it; the budget already paid for it. */
 static int call_page(struct pager *p, int page, struct fr_error *err)
 {
-    char *url = fr_keepa_url_deal(p->up.cfg), *body = fr_keepa_deal_body(p->up.cfg, page);
+    struct fr_src_position at = {.page = page};
+    struct fr_src_request req;
+    int64_t cost = p->src->lim.discover_cost;
     int rc;
 
     p->done = 0;
-    p->n = p->raw = 0;
-    rc = fr_upstream_call(&p->up, "deal", url, body, PAGE_COST, on_page, p, err);
-    free(url);
-    free(body);
+    fr_src_page_release(&p->page);
+    memset(&p->page, 0, sizeof(p->page));
+    rc = p->src->ops->discover_request(p->src->state, &at, &req, err);
+    if (rc == 0) {
+        req.cost = cost;
+        rc = fr_upstream_send(&p->up, &req, on_page, p, err);
+        fr_src_request_release(&req);
+    }
     if (rc != 0) {
-        fr_budget_refund(&p->budget, PAGE_COST, NULL);
+        fr_budget_refund(&p->budget, cost, NULL);
         return rc;
     }
     wait_answer(p);
@@ -113,12 +112,12 @@ static int pay(struct pager *p, int page, struct fr_error *err)
             if (p->up.fatal)
                 return fr_error_set(err, FR_ERR_FATAL, "upstream refused: %s",
                                     p->up.fatal_reason);
-        } else if ((v = fr_budget_take(&p->budget, PAGE_COST, &wait, err)) < 0) {
+        } else if ((v = fr_budget_take(&p->budget, p->src->lim.discover_cost, &wait, err)) < 0) {
             return v;
         } else if (v == FR_BUDGET_GRANTED) {
             return 0;
         } else if (v == FR_BUDGET_UNKNOWN) {
-            /* No figures yet: /token is free and tells us the balance. */
+            /* No figures yet: the budget request is free and tells us the balance. */
             if (syncs++ >= PAGE_TRIES)
                 return fr_error_set(err, FR_ERR_IO, "cannot learn the token budget: %s",
                                     p->reason);
@@ -136,7 +135,7 @@ static int pay(struct pager *p, int page, struct fr_error *err)
     return fr_error_set(err, FR_ERR_IO, "interrupted");
 }
 
-/* Fetches one page with retries; 0 with p->asins filled. */
+/* Fetches one page with retries; 0 with p->page filled. */
 static int fetch_page(struct pager *p, int page, struct fr_error *err)
 {
     int rc;
@@ -148,7 +147,7 @@ static int fetch_page(struct pager *p, int page, struct fr_error *err)
             return 0;
         if (p->cls == FR_UP_FATAL)
             return fr_error_set(err, FR_ERR_FATAL, "page %d: %s", page, p->reason);
-        if (p->cls == FR_UP_THROTTLED)
+        if (p->cls == FR_UP_THROTTLED || p->cls == FR_UP_AUTH)
             tries--;
         else if (tries >= PAGE_TRIES)
             return fr_error_set(err, FR_ERR_IO, "page %d failed %d times, last: %s", page,
@@ -166,19 +165,35 @@ static int feed_pages(struct pager *p, struct ctl_feed *f, int first, int last,
     for (int page = first; page <= last && rc == 0 && !fr_sig_stop_requested; page++) {
         if ((rc = fetch_page(p, page, err)) != 0)
             break;
-        for (size_t i = 0; i < p->n && rc == 0; i++)
-            rc = ctl_feed_add(f, p->asins[i], "page", (uint64_t)page, err);
-        if (rc == 0 && p->raw < FR_KEEPA_DEAL_PAGE && page < last) {
+        for (size_t i = 0; i < p->page.n && rc == 0; i++)
+            rc = ctl_feed_add(f, p->page.recs[i].id, "page", (uint64_t)page, err);
+        if (rc == 0 && p->page.last && page < last) {
             ctl_progress_end(&f->progress);
-            fprintf(stderr, "%s: page %d is the last of the listing (%zu deals): stopping\n",
-                    p->prog, page, p->raw);
+            fprintf(stderr, "%s: page %d is the last of the listing (%zu records): stopping\n",
+                    p->prog, page, p->page.n + p->page.skipped);
             break;
         }
     }
     return rc;
 }
 
-int ctl_pages_feed(struct ctl_feed *f, struct fr_redis *r, const struct fr_keepa_config *kc,
+int ctl_pages_check(const char *prog, const char *source, const struct fr_source_settings *set)
+{
+    struct fr_source *src = NULL;
+    struct fr_error err = {0};
+    const char *missing;
+    int rc = 0;
+
+    if (fr_source_open(source, set, &src, &err) != 0)
+        return ctl_usage_error(prog, "--pages: %s", err.msg);
+    missing = src->ops->missing_credentials(src->state);
+    if (*missing)
+        rc = ctl_usage_error(prog, "--pages needs %s", missing);
+    fr_source_close(src);
+    return rc;
+}
+
+int ctl_pages_feed(struct ctl_feed *f, struct fr_redis *r, const struct fr_source_settings *set,
                    int64_t token_period_ms, int first, int last, struct fr_error *err)
 {
     struct pager p;
@@ -186,18 +201,20 @@ int ctl_pages_feed(struct ctl_feed *f, struct fr_redis *r, const struct fr_keepa
 
     memset(&p, 0, sizeof(p));
     p.prog = f->prog;
-    p.asins = fr_xcalloc(FR_KEEPA_DEAL_PAGE, sizeof(*p.asins));
+    if ((rc = fr_source_open(f->source, set, &p.src, err)) != 0)
+        return rc;
     p.base = event_base_new();
     if (p.base == NULL || (p.http = fr_http_new(p.base, 1, err)) == NULL) {
         rc = fr_error_set(err, FR_ERR_IO, "cannot start the HTTP client");
     } else {
         fr_budget_init(&p.budget, r, f->source, token_period_ms, 0);
-        fr_upstream_init(&p.up, p.http, &p.budget, kc, f->source);
+        fr_upstream_init(&p.up, p.http, &p.budget, p.src);
         rc = feed_pages(&p, f, first, last, err);
     }
     fr_http_free(p.http);
     if (p.base)
         event_base_free(p.base);
-    free(p.asins);
+    fr_src_page_release(&p.page);
+    fr_source_close(p.src);
     return rc;
 }

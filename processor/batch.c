@@ -1,7 +1,8 @@
 /*
- * batch — what becomes of a claimed batch: the /product request, the sorting of its
- * answer into results, retries and final failures, then one write, one failure update
- * and one Redis acknowledgement for the whole batch.
+ * batch — what becomes of a claimed batch: the source's detail request, the sorting of
+ * its answer into results (validated, then the source's enrichment step), retries and
+ * final failures, then one write, one failure update and one Redis acknowledgement for
+ * the whole batch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,22 +30,36 @@ static void on_fetched(const struct fr_up_result *r, void *arg)
     proc_batch_fetched(arg, r);
 }
 
+/* The ids the batch asks the source for: the claimed ones (new array, borrowed ids). */
+static const char **claimed_ids(const struct proc_batch *b, size_t *n)
+{
+    const char **ids = fr_xcalloc(b->n ? b->n : 1, sizeof(*ids));
+
+    *n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].claim.state == PROC_CLAIMED)
+            ids[(*n)++] = b->items[i].id;
+    }
+    return ids;
+}
+
 int proc_batch_fetch(struct proc_batch *b)
 {
     struct proc *p = b->p;
-    const char **ids = fr_xcalloc(b->n, sizeof(*ids));
+    const struct fr_source *src = p->src;
+    struct fr_src_request req;
     struct fr_error err = {0};
-    size_t n = 0;
-    char *url;
+    size_t n;
+    const char **ids = claimed_ids(b, &n);
     int rc;
 
-    for (size_t i = 0; i < b->n; i++) {
-        if (b->items[i].claim.state == PROC_CLAIMED)
-            ids[n++] = b->items[i].id;
+    rc = src->ops->detail_request(src->state, ids, n, &req, &err);
+    if (rc == 0) {
+        req.cost = b->tokens;
+        req.holdable = 1; /* answers wait in their sockets while PostgreSQL is behind */
+        rc = fr_upstream_send(&p->up, &req, on_fetched, b, &err);
+        fr_src_request_release(&req);
     }
-    url = fr_keepa_url_product(p->up.cfg, ids, n, 90, 1);
-    rc = fr_upstream_call(&p->up, "product", url, NULL, b->tokens, on_fetched, b, &err);
-    free(url);
     free(ids);
     if (rc != 0) {
         log_warn("cannot start request: %s", err.msg);
@@ -86,10 +101,7 @@ static void free_batch(struct proc_batch *b)
     free_results(b);
     if (b->retry_ev)
         event_free(b->retry_ev);
-    for (size_t k = 0; b->texts && k < b->nproducts; k++)
-        free(b->texts[k]);
-    free(b->texts);
-    fr_keepa_products_free(b->products, b->nproducts);
+    fr_src_items_free(b->recs, b->nrecs);
     free(b->items);
     free(b->ids);
     free(b);
@@ -233,11 +245,11 @@ void proc_batch_finish(struct proc_batch *b)
 
 /* Looks from *from on (wrapping), where the previous lookup matched: the upstream answers
  * in request order, so a pass over a batch is linear, not quadratic. */
-static struct proc_item *find_item(struct proc_batch *b, const char *asin, size_t *from)
+static struct proc_item *find_item(struct proc_batch *b, const char *id, size_t *from)
 {
     for (size_t k = 0; k < b->n; k++) {
         size_t i = (*from + k) % b->n;
-        if (b->items[i].claim.state == PROC_CLAIMED && strcmp(b->items[i].id, asin) == 0) {
+        if (b->items[i].claim.state == PROC_CLAIMED && strcmp(b->items[i].id, id) == 0) {
             *from = i + 1;
             return &b->items[i];
         }
@@ -245,34 +257,44 @@ static struct proc_item *find_item(struct proc_batch *b, const char *asin, size_
     return NULL;
 }
 
-/* Validates OK payloads against the schema, then keeps each as compact text: a batch
- * that waits (for a seller, for PostgreSQL) holds ~1 KB an item, not a JSON tree. */
-static void sort_products(struct proc_batch *b)
+/* Validates OK payloads against the source's schema, then keeps each as its stored text:
+ * a batch that waits (for an enrichment, for PostgreSQL) holds ~1 KB an item, not a JSON
+ * tree. */
+static void sort_records(struct proc_batch *b)
 {
-    struct proc *p = b->p;
+    const struct fr_source *src = b->p->src;
+    const struct fr_schema *schema = b->p->schema;
 
-    b->texts = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*b->texts));
-    for (size_t k = 0; k < b->nproducts; k++) {
-        struct fr_keepa_product *pr = &b->products[k];
+    for (size_t k = 0; k < b->nrecs; k++) {
+        struct fr_src_item *it = &b->recs[k];
         struct fr_error err = {0};
-        if (pr->status == FR_KEEPA_OK && p->schema &&
-            fr_schema_validate(p->schema, pr->payload, &err) != 0) {
-            pr->status = FR_KEEPA_BAD;
-            snprintf(pr->reason, sizeof(pr->reason), "payload fails schema: %s", err.msg);
+        if (it->status == FR_SRC_ITEM_OK && schema &&
+            fr_schema_validate(schema, it->payload, &err) != 0) {
+            it->status = FR_SRC_ITEM_BAD;
+            snprintf(it->reason, sizeof(it->reason), "payload fails schema: %s", err.msg);
         }
-        if (pr->status == FR_KEEPA_OK)
-            b->texts[k] = fr_keepa_payload_dump(pr->payload);
-        json_decref(pr->payload);
-        pr->payload = NULL;
+        if (it->status == FR_SRC_ITEM_OK)
+            it->text = src->ops->payload_text(it->payload);
+        json_decref(it->payload);
+        it->payload = NULL;
     }
+}
+
+static void on_enriched(void *arg)
+{
+    proc_batch_store(arg);
 }
 
 void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
 {
     struct proc *p = b->p;
-
-    struct fr_keepa_envelope env;
+    const struct fr_source *src = p->src;
+    struct fr_src_answer a = fr_upstream_answer(r);
+    struct fr_src_budget budget;
     struct fr_error err = {0};
+    const char **ids;
+    size_t nids;
+    int rc;
 
     b->answered = 1;
     if (++p->answered >= PROC_ANSWERED_PER_CONN * p->cfg->db_conns)
@@ -281,50 +303,55 @@ void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r)
         proc_pump_soon(p, 0); /* if it was parked, an answer less waits in a socket */
 
     /* Shutting down (requests cancelled at the end of the grace period) is not the
-     * items' fault: hand them back without counting an attempt. */
-    if (r->cls == FR_UP_THROTTLED || r->cls == FR_UP_FATAL ||
+     * items' fault: hand them back without counting an attempt; nor is a paused source. */
+    if (r->cls == FR_UP_THROTTLED || r->cls == FR_UP_FATAL || r->cls == FR_UP_AUTH ||
         (r->cls == FR_UP_RETRY && p->stopping)) {
         proc_batch_release(b, fr_wall_ms() + (r->cls == FR_UP_FATAL ? 60000 : 1000));
         proc_batch_finish(b);
         return;
     }
     if (r->cls == FR_UP_RETRY) {
-        log_warn_kv(FR_KV("reason", r->reason), "product request failed, items will retry");
+        log_warn_kv(FR_KV("reason", r->reason), "detail request failed, items will retry");
         fail_pending(b, r->reason);
         proc_batch_finish(b);
         return;
     }
-    if (fr_keepa_parse_products(r->body, r->body_len, &env, &b->products, &b->nproducts,
-                                &err) != 0) {
-        fr_upstream_settle(&p->up, r, &env, 0);
-        log_warn_kv(FR_KV("reason", err.msg), "unusable product response, items will retry");
+    ids = claimed_ids(b, &nids);
+    rc = src->ops->detail_parse(src->state, ids, nids, &a, &b->recs, &b->nrecs, &budget, &err);
+    free(ids);
+    if (rc != 0) {
+        fr_upstream_settle(&p->up, r, &budget, 0);
+        log_warn_kv(FR_KV("reason", err.msg), "unusable detail response, items will retry");
         fail_pending(b, err.msg);
         proc_batch_finish(b);
         return;
     }
-    fr_upstream_settle(&p->up, r, &env, 1);
-    sort_products(b);
-    if (p->cfg->sellers)
-        proc_sellers_enrich(b);
-    else
+    fr_upstream_settle(&p->up, r, &budget, 1);
+    sort_records(b);
+    if (src->ops->enrich != NULL) {
+        struct fr_src_env env = {&p->up, &p->budget, &p->redis, &p->queue};
+        src->ops->enrich(src->state, &env, b->recs, b->nrecs, on_enriched, b);
+    } else {
         proc_batch_store(b);
+    }
 }
 
-/* The payload text for the write: compact, sorted, what was validated (and its seller). */
+/* The payload text for the write: what was validated (and enriched). */
 static size_t collect_results(struct proc_batch *b, struct proc_result *res)
 {
     size_t n = 0, from = 0;
 
-    for (size_t k = 0; k < b->nproducts; k++) {
-        struct fr_keepa_product *pr = &b->products[k];
-        struct proc_item *it = pr->status == FR_KEEPA_OK ? find_item(b, pr->asin, &from) : NULL;
+    for (size_t k = 0; k < b->nrecs; k++) {
+        struct fr_src_item *rec = &b->recs[k];
+        struct proc_item *it =
+            rec->status == FR_SRC_ITEM_OK ? find_item(b, rec->id, &from) : NULL;
         if (it == NULL || it->outcome != ITEM_PENDING)
             continue;
         res[n].id = it->id;
         res[n].lease = it->claim.lease;
-        res[n].p = pr;
-        res[n].payload_text = b->texts[k];
-        b->texts[k] = NULL;
+        res[n].rec = rec;
+        res[n].payload_text = rec->text;
+        rec->text = NULL;
         n++;
     }
     return n;
@@ -357,23 +384,23 @@ static void fail_rest(struct proc_batch *b)
     struct proc_item **its = fr_xcalloc(b->n ? b->n : 1, sizeof(*its));
     size_t from = 0, n = 0;
 
-    for (size_t k = 0; k < b->nproducts; k++) {
-        struct fr_keepa_product *pr = &b->products[k];
-        struct proc_item *it = pr->asin[0] ? find_item(b, pr->asin, &from) : NULL;
+    for (size_t k = 0; k < b->nrecs; k++) {
+        struct fr_src_item *rec = &b->recs[k];
+        struct proc_item *it = rec->id[0] ? find_item(b, rec->id, &from) : NULL;
         int repeat = 0;
-        if (it == NULL || it->outcome != ITEM_PENDING || pr->status == FR_KEEPA_OK)
+        if (it == NULL || it->outcome != ITEM_PENDING || rec->status == FR_SRC_ITEM_OK)
             continue;
         for (size_t j = 0; j < n && !repeat; j++)
-            repeat = its[j] == it; /* the same product twice in one answer counts once */
+            repeat = its[j] == it; /* the same record twice in one answer counts once */
         if (repeat)
             continue;
         its[n] = it;
         f[n].id = it->id;
         f[n].lease = it->claim.lease;
-        f[n].reason = pr->reason[0] ? pr->reason : "malformed record";
-        f[n++].final = pr->status == FR_KEEPA_INVALID;
+        f[n].reason = rec->reason[0] ? rec->reason : "malformed record";
+        f[n++].final = rec->status == FR_SRC_ITEM_GONE;
     }
-    n = add_pending(b, "upstream omitted the product from its answer", f, its, n);
+    n = add_pending(b, b->p->src->ops->omitted, f, its, n);
     record_failures(b, f, its, n);
     free(f);
     free(its);
@@ -451,7 +478,7 @@ void proc_batch_store(struct proc_batch *b)
     }
     b->store_deadline_ms = fr_mono_ms() + p->cfg->lease_ms / 2;
     free_results(b);
-    b->results = fr_xcalloc(b->nproducts ? b->nproducts : 1, sizeof(*b->results));
+    b->results = fr_xcalloc(b->nrecs ? b->nrecs : 1, sizeof(*b->results));
     b->nresults = collect_results(b, b->results);
     if (b->nresults == 0) {
         free_results(b);

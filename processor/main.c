@@ -1,6 +1,6 @@
 /*
  * freshet-processor — enrichment: claims batches of queued ids, fetches their details
- * (Keepa /product, up to 100 ids a request, many requests in flight on one libevent
+ * from the source (up to its max_ids a request, many requests in flight on one libevent
  * loop), normalizes and validates them, and writes payload, history and `active` in
  * one statement per batch. Retries with backoff; dead-letters after the last attempt.
  */
@@ -26,7 +26,7 @@
 
 static const struct fr_opt opts[] = {
     FR_COMMON_OPTS(struct proc_config),
-    FR_KEEPA_OPTS(struct proc_config),
+    FR_SOURCE_OPTS(struct proc_config),
     {"FRESHET_ADMIN_ADDR", "admin-addr", FR_OPT_ADDR, "127.0.0.1:9102", 0, 0, C(admin_addr),
      "admin HTTP address (/metrics, /healthz, /readyz), or off"},
     {"FRESHET_BATCH", "batch", FR_OPT_INT, "100", 1, 100, C(batch), "ids per upstream request"},
@@ -49,7 +49,7 @@ static const struct fr_opt opts[] = {
     {"FRESHET_RETRY_CAP", "retry-cap", FR_OPT_DURATION, "10m", 1, 86400000, C(retry_cap_ms),
      "longest retry delay"},
     {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,
-     C(token_period_ms), "upstream token refill period (Keepa: one minute)"},
+     C(token_period_ms), "upstream token refill period (the built-in source's: one minute)"},
     {"FRESHET_REFRESH_MIN", "refresh-min", FR_OPT_DURATION, "15m", 1000, 31536000000,
      C(refresh_min_ms), "shortest adaptive refresh interval"},
     {"FRESHET_REFRESH_MAX", "refresh-max", FR_OPT_DURATION, "7d", 1000, 31536000000,
@@ -63,10 +63,7 @@ static const struct fr_opt opts[] = {
      "most freshness); adaptive: the intervals only move by the inc/dec factors"},
     {"FRESHET_DB_CONNECTIONS", "db-connections", FR_OPT_INT, "2", 1, 16, C(db_conns),
      "PostgreSQL connections for claims and writes (run without blocking the loop)"},
-    {"FRESHET_SELLERS", "sellers", FR_OPT_BOOL, "true", 0, 0, C(sellers),
-     "look up buy-box sellers (cached in Redis)"},
-    {"FRESHET_SELLER_TTL", "seller-ttl", FR_OPT_DURATION, "1d", 1000, 31536000000,
-     C(seller_ttl_ms), "how long a looked-up seller is cached"},
+    FR_SOURCE_ENRICH_OPTS(struct proc_config),
     {"FRESHET_SOURCES_DIR", "sources-dir", FR_OPT_STR, FR_DECL_DEFAULT_DIR, 0, 0, C(sources_dir),
      "directory of source files: <source>.yaml with an analysis section turns the LLM "
      "analysis on"},
@@ -187,10 +184,8 @@ static int ready(void *arg, char *why, size_t n)
 {
     struct proc *p = arg;
 
-    if (p->up.fatal) {
-        snprintf(why, n, "source stopped: %s", p->up.fatal_reason);
+    if (fr_upstream_stopped(&p->up, why, n))
         return 0;
-    }
     return fr_app_ready(&p->redis, &p->db, why, n);
 }
 
@@ -210,7 +205,7 @@ static void setup(struct proc *p, struct fr_app *app)
         p->dbq = fr_dbq_new(p->base, c->common.database_url, app->program, (int)c->db_conns,
                             c->common.connect_timeout_ms, &err);
     if (p->http == NULL || p->dbq == NULL ||
-        fr_schema_load("keepa_product", &p->schema, &err) != 0) {
+        p->src->ops->schema(p->src->state, &p->schema, &err) != 0) {
         log_error("start-up failed: %s", err.msg);
         exit(1);
     }
@@ -218,8 +213,7 @@ static void setup(struct proc *p, struct fr_app *app)
      * primary key whatever the size was when a connection first ran it. */
     fr_dbq_replan(p->dbq, proc_claim_sql);
     fr_http_set_worker(p->http, app->worker_id);
-    fr_upstream_init(&p->up, p->http, &p->budget, &c->keepa, c->common.source);
-    p->up.holdable = "product"; /* answers wait in their sockets while PostgreSQL is behind */
+    fr_upstream_init(&p->up, p->http, &p->budget, p->src);
     if (p->http)
         fr_http_limit_bodies(p->http, PROC_ANSWERED_PER_CONN * (int)c->db_conns);
     p->store = (struct proc_store_cfg){c->common.source, c->lease_ms, c->dedupe_ms,
@@ -257,7 +251,7 @@ static void teardown(struct proc *p)
     event_free(p->pump_ev);
     event_free(p->grace_ev);
     event_free(p->tick_ev);
-    fr_schema_free(p->schema);
+    fr_source_close(p->src);
     free(p->plan);
     fr_redis_close(&p->redis);
     fr_db_release(&p->db);
@@ -270,7 +264,7 @@ int main(int argc, char **argv)
     struct fr_app app = {
         .program = "freshet-processor",
         .usage = "[OPTIONS]",
-        .summary = "Takes queued ids in batches, fetches their details (Keepa /product), normalizes\n"
+        .summary = "Takes queued ids in batches, fetches their details from the source, normalizes\n"
                    "and validates them, and upserts payload, history snapshot and active status.",
         .opts = opts,
         .nopts = sizeof(opts) / sizeof(opts[0]),
@@ -292,9 +286,17 @@ int main(int argc, char **argv)
         return 2;
     }
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
+    cfg.src.sources_dir = cfg.sources_dir;
+    if (fr_source_open(cfg.common.source, &cfg.src, &p.src, &err) != 0) {
+        fprintf(stderr, "freshet-processor: %s\n", err.msg);
+        return fr_err_exit_status(err.code);
+    }
+    if ((size_t)cfg.batch > p.src->lim.max_ids)
+        cfg.batch = (int64_t)p.src->lim.max_ids; /* FRESHET_BATCH within the source's */
     p.cfg = &cfg;
     if (proc_llm_load(&p, cfg.sources_dir, &p.llm, &err) != 0) {
         fprintf(stderr, "freshet-processor: %s\n", err.msg);
+        fr_source_close(p.src);
         return 2;
     }
     setup(&p, &app);

@@ -1,8 +1,8 @@
 /*
  * proc — the processor's state, shared by its modules: main.c (configuration, start,
  * shutdown), pump.c (budget, claim, start fetches), batch.c (what a fetched batch
- * becomes: write, retry, dead letter, acknowledge), sellers.c (buy-box seller lookup
- * through a Redis cache), store.c (SQL).
+ * becomes: the source's enrichment step, write, retry, dead letter, acknowledge),
+ * store.c (SQL).
  */
 #ifndef PROC_H
 #define PROC_H
@@ -18,13 +18,14 @@
 #include "common/jsonschema.h"
 #include "common/queue.h"
 #include "common/redis.h"
-#include "common/sources/keepa_opts.h"
+#include "common/source.h"
+#include "common/sources/settings.h"
 #include "common/upstream.h"
 #include "processor/store.h"
 
 struct proc_config {
     struct fr_common_config common;
-    struct fr_keepa_config keepa;
+    struct fr_source_settings src;
     const char *admin_addr;
     int64_t batch, concurrency, max_attempts;
     int64_t grace_ms, lease_ms, dedupe_ms, idle_ms, heartbeat_ms;
@@ -32,8 +33,6 @@ struct proc_config {
     int64_t refresh_min_ms, refresh_max_ms;
     double inc_rate, dec_rate;
     const char *policy; /* "budget" or "adaptive" */
-    int sellers;
-    int64_t seller_ttl_ms;
     int64_t db_conns;
     int64_t llm_cache_ttl_ms;
     const char *sources_dir;
@@ -53,8 +52,9 @@ struct proc {
     struct fr_queue queue;
     struct fr_budget budget;
     struct fr_http *http;
+    struct fr_source *src;
+    const struct fr_schema *schema; /* the source's, borrowed; NULL: none */
     struct fr_upstream up;
-    struct fr_schema *schema;
     struct proc_store_cfg store;
     struct event *pump_ev, *tick_ev, *grace_ev;
     struct fr_admin *admin;
@@ -85,9 +85,9 @@ void proc_pump_soon(struct proc *p, int64_t ms);
 void proc_pump_cb(evutil_socket_t fd, short what, void *arg);
 
 struct proc_batch;
-/* batch.c: called when the /product answer (or failure) for a batch arrived. */
+/* batch.c: called when the detail answer (or failure) for a batch arrived. */
 void proc_batch_fetched(struct proc_batch *b, const struct fr_up_result *r);
-/* batch.c: starts the /product request of a claimed batch. */
+/* batch.c: starts the detail request of a claimed batch. */
 int proc_batch_fetch(struct proc_batch *b);
 /* batch.c: a batch whose ids were all dropped or deferred: acknowledge and free. */
 void proc_batch_finish(struct proc_batch *b);
@@ -103,8 +103,8 @@ struct proc_item {
 
 enum { ITEM_PENDING = 0, ITEM_DONE, ITEM_RETRY };
 
-/* Answered batches (parsed, waiting for a seller or a write) a DB connection may have
- * before the engine holds further /product answers in their sockets: memory stays flat
+/* Answered batches (parsed, waiting for an enrichment or a write) a DB connection may
+ * have before the engine holds further detail answers in their sockets: memory stays flat
  * whatever FRESHET_CONCURRENCY, and the transfers stay in flight. As many answers again
  * may wait in their sockets before the pump stops starting requests: PostgreSQL then
  * has work queued for longer than an upstream round trip, and the rest of the
@@ -119,10 +119,9 @@ struct proc_batch {
     struct proc_item *items; /* unique valid ids */
     char *ids;               /* their text, one block (an id is ~11 bytes, not 64) */
     size_t n;
-    int64_t tokens;          /* reserved for the /product request */
-    struct fr_keepa_product *products;
-    size_t nproducts;
-    char **texts;            /* per product: its payload as compact JSON text (OK ones) */
+    int64_t tokens;          /* reserved for the detail request */
+    struct fr_src_item *recs; /* the answer's records; an OK one keeps only its text */
+    size_t nrecs;
     int64_t started_us;
     int64_t store_deadline_ms; /* monotonic: retry a failed write until then */
     struct proc_result *results; /* the write in flight */
@@ -133,9 +132,7 @@ struct proc_batch {
     struct event *retry_ev;    /* a write retry armed while PostgreSQL is away */
 };
 
-/* sellers.c: adds "seller" to the payload texts of OK products from cache or /seller,
- * then calls proc_batch_store(b). Never fails the batch: a seller is an enrichment. */
-void proc_sellers_enrich(struct proc_batch *b);
+/* batch.c: writes the batch's results (again, after a failed write). */
 void proc_batch_store(struct proc_batch *b);
 /* Gives the claims of still-pending items back (no attempt counted); they wait in
  * `delayed` until due_ms. */

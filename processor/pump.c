@@ -2,8 +2,8 @@
  * pump — takes work while there is room (transfers in flight below the concurrency, and
  * PostgreSQL keeping up with the claims and writes): checks the breaker and the shared token
  * budget before claiming (so a popped batch can always be paid for), claims a batch
- * from Redis, parses its entries (bad ones go to the dead list), claims the ids in
- * PostgreSQL and starts the /product request.
+ * from Redis, parses its entries (bad ones, and ids the source cannot answer for, go to
+ * the dead list), claims the ids in PostgreSQL and starts the detail request.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -59,12 +59,18 @@ static int once_and_empty(struct proc *p)
     return 1;
 }
 
+/* What the budget is asked for before a batch is claimed: a full batch's request. */
+static int64_t full_cost(const struct proc *p)
+{
+    return fr_source_detail_cost(p->src, (size_t)p->cfg->batch);
+}
+
 /* Returns 1 when tokens for a full batch were taken, 0 when the pump must wait. */
 static int reserve_tokens(struct proc *p)
 {
     struct fr_error err = {0};
     int64_t wait = 0;
-    int v = fr_budget_take(&p->budget, p->cfg->batch, &wait, &err);
+    int v = fr_budget_take(&p->budget, full_cost(p), &wait, &err);
 
     if (v == FR_BUDGET_GRANTED)
         return 1;
@@ -102,7 +108,7 @@ static void parse_entries(struct proc_batch *b, const struct fr_queue_batch *qb)
         size_t len;
         int dup = 0;
 
-        if (fr_queue_parse_item(qb->raw[i], qb->lens[i], fr_keepa_valid_asin, &it, &err) != 0) {
+        if (fr_queue_parse_item(qb->raw[i], qb->lens[i], p->src->ops->valid_id, &it, &err) != 0) {
             log_warn_kv(FR_KV("reason", err.msg), "malformed queue item dead-lettered");
             fr_queue_dead_letter(&p->queue, qb->raw[i], qb->lens[i], err.msg, NULL);
             p->stats.dead++;
@@ -170,8 +176,8 @@ static void on_claimed(PGresult *res, const struct fr_error *err, void *arg)
     claimed = apply_claims(b, out);
     free(in);
     free(out);
-    b->tokens = (int64_t)claimed;
-    fr_budget_refund(&p->budget, p->cfg->batch - (int64_t)claimed, NULL);
+    b->tokens = claimed > 0 ? fr_source_detail_cost(p->src, claimed) : 0;
+    fr_budget_refund(&p->budget, full_cost(p) - b->tokens, NULL);
     if (p->stopping)
         proc_batch_release(b, fr_wall_ms() + 1000); /* shutting down: not fetched */
     if (claimed == 0 || p->stopping || proc_batch_fetch(b) != 0)
@@ -204,13 +210,13 @@ static int take_batch(struct proc *p)
 
     if (fr_queue_claim(&p->queue, (size_t)p->cfg->batch, &qb, &err) != 0) {
         log_warn("cannot claim from redis: %s", err.msg);
-        fr_budget_refund(&p->budget, p->cfg->batch, NULL);
+        fr_budget_refund(&p->budget, full_cost(p), NULL);
         proc_pump_soon(p, 1000);
         return -1;
     }
     if (qb.n == 0) {
         fr_queue_batch_release(&qb);
-        fr_budget_refund(&p->budget, p->cfg->batch, NULL);
+        fr_budget_refund(&p->budget, full_cost(p), NULL);
         return 0;
     }
     b = fr_xcalloc(1, sizeof(*b));
@@ -222,7 +228,7 @@ static int take_batch(struct proc *p)
     p->in_flight++;
     p->stats.batches++;
     if (b->n == 0) {
-        fr_budget_refund(&p->budget, p->cfg->batch, NULL);
+        fr_budget_refund(&p->budget, full_cost(p), NULL);
         proc_batch_finish(b);
     } else {
         claim_in_db(b);

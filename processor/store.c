@@ -202,16 +202,16 @@ void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_r
     for (int k = 0; k < 11; k++)
         fr_pgarr_open(&pp->a[k]);
     for (size_t i = 0; i < n; i++) {
-        const struct fr_keepa_product *p = r[i].p;
+        const struct fr_src_item *p = r[i].rec;
         fr_pgarr_str(&pp->a[0], r[i].id);
         fr_pgarr_int(&pp->a[1], r[i].lease);
         fr_pgarr_str(&pp->a[2], r[i].payload_text);
         fr_pgarr_str(&pp->a[3], p->content_hash);
         fr_pgarr_int(&pp->a[4], p->observed_at_ms);
-        fr_pgarr_int(&pp->a[5], p->price_amazon);
-        fr_pgarr_int(&pp->a[6], p->price_new);
-        fr_pgarr_int(&pp->a[7], p->sales_rank);
-        fr_pgarr_str(&pp->a[8], p->buybox_seller_id);
+        fr_pgarr_int(&pp->a[5], p->obs.price_amazon);
+        fr_pgarr_int(&pp->a[6], p->obs.price_new);
+        fr_pgarr_int(&pp->a[7], p->obs.sales_rank);
+        fr_pgarr_str(&pp->a[8], p->obs.buybox_seller_id);
         fr_pgarr_int(&pp->a[9], p->seed_interval_s);
         fr_pgarr_str(&pp->a[10], r[i].llm_hash[0] ? r[i].llm_hash : NULL);
     }

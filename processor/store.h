@@ -16,7 +16,7 @@
 
 #include "common/db.h"
 #include "common/pgarray.h"
-#include "common/sources/keepa.h"
+#include "common/source.h"
 
 struct proc_claim_in {
     const char *id;
@@ -70,7 +70,7 @@ void proc_store_claim_parse(PGresult *res, const struct proc_claim_in *in, size_
 struct proc_result {
     const char *id;
     int64_t lease;
-    const struct fr_keepa_product *p; /* status OK, payload set */
+    const struct fr_src_item *rec;    /* status OK: hash, times, observation */
     char *payload_text;               /* owned by the caller */
     char llm_hash[65];                /* the analysis's input hash of the payload; "" when
                                          the source has no analysis (the row keeps its own) */

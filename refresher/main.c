@@ -45,7 +45,7 @@ static const struct fr_opt opts[] = {
     {"FRESHET_RETENTION", "retention", FR_OPT_DURATION, "365d", 86400000, 315360000000,
      C(retention_ms), "history partitions and worker runs older than this are dropped"},
     {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,
-     C(token_period_ms), "upstream token refill period (Keepa: one minute)"},
+     C(token_period_ms), "upstream token refill period (the built-in source's: one minute)"},
     {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000, C(grace_ms),
      "how long SIGTERM may take"},
     {"FRESHET_ONCE", "once", FR_OPT_FLAG, "false", 0, 0, C(once), "run one pass and exit"},

@@ -26,7 +26,8 @@ struct refr_config {
     int once;
 };
 
-/* Upstream tokens one refreshed item costs (Keepa /product: one an ASIN). */
+/* Upstream tokens one refreshed item costs (the built-in source's detail request: one an
+ * id). */
 #define REFR_TOKENS_PER_ITEM 1.0
 /* How often the budget-aware plan is solved again. */
 #define REFR_PLAN_MS 15000

@@ -1,5 +1,5 @@
 /*
- * freshet-scout — discovery: pages the cheap discovery endpoint (Keepa /deal), inserts
+ * freshet-scout — discovery: pages the source's cheap discovery endpoint, inserts
  * unseen ids as pending_processing (one statement a page) and enqueues exactly those.
  * A pass runs every FRESHET_SCOUT_INTERVAL, or once with --once.
  */
@@ -17,7 +17,7 @@
 
 static const struct fr_opt opts[] = {
     FR_COMMON_OPTS(struct scout_config),
-    FR_KEEPA_OPTS(struct scout_config),
+    FR_SOURCE_OPTS(struct scout_config),
     {"FRESHET_ADMIN_ADDR", "admin-addr", FR_OPT_ADDR, "127.0.0.1:9101", 0, 0, C(admin_addr),
      "admin HTTP address (/metrics, /healthz, /readyz), or off"},
     {"FRESHET_SCOUT_INTERVAL", "interval", FR_OPT_DURATION, "5m", 100, 86400000, C(interval_ms),
@@ -29,7 +29,7 @@ static const struct fr_opt opts[] = {
     {"FRESHET_QUEUE_HIGH_WATER", "high-water", FR_OPT_INT, "200000", 1, 1000000000,
      C(high_water), "discovery waits while the queue holds more ids than this"},
     {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,
-     C(token_period_ms), "upstream token refill period (Keepa: one minute)"},
+     C(token_period_ms), "upstream token refill period (the built-in source's: one minute)"},
     {"FRESHET_DB_CONNECTIONS", "db-connections", FR_OPT_INT, "2", 1, 16, C(db_conns),
      "PostgreSQL connections for the page statements (run without blocking the loop)"},
     {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000, C(grace_ms),
@@ -42,10 +42,8 @@ static int ready(void *arg, char *why, size_t n)
 {
     struct scout *s = arg;
 
-    if (s->up.fatal) {
-        snprintf(why, n, "source stopped: %s", s->up.fatal_reason);
+    if (fr_upstream_stopped(&s->up, why, n))
         return 0;
-    }
     return fr_app_ready(&s->redis, &s->db, why, n);
 }
 
@@ -99,8 +97,9 @@ int main(int argc, char **argv)
     struct fr_app app = {
         .program = "freshet-scout",
         .usage = "[OPTIONS]",
-        .summary = "Discovers new ids on the upstream's cheap discovery endpoint (Keepa /deal),\n"
-                   "inserts the unseen ones as pending_processing and enqueues them.",
+        .summary = "Discovers new ids on the upstream's cheap discovery endpoint (the built-in\n"
+                   "source's /deal), inserts the unseen ones as pending_processing and enqueues\n"
+                   "them.",
         .opts = opts,
         .nopts = sizeof(opts) / sizeof(opts[0]),
         .cfg = &cfg,
@@ -111,6 +110,10 @@ int main(int argc, char **argv)
 
     fr_app_init(&app, argc, argv, NULL);
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
+    if (fr_source_open(cfg.common.source, &cfg.src, &s.src, &err) != 0) {
+        fprintf(stderr, "freshet-scout: %s\n", err.msg);
+        return fr_err_exit_status(err.code);
+    }
     s.cfg = &cfg;
     s.base = event_base_new();
     fr_app_connect(&app, &s.redis, &s.db, 1);
@@ -125,7 +128,7 @@ int main(int argc, char **argv)
         exit(1); /* what fr_app_connect opened is still reachable: no leak report */
     }
     fr_http_set_worker(s.http, app.worker_id);
-    fr_upstream_init(&s.up, s.http, &s.budget, &cfg.keepa, cfg.common.source);
+    fr_upstream_init(&s.up, s.http, &s.budget, s.src);
     s.pass_ev = evtimer_new(s.base, on_pass, &s);
     s.step_ev = evtimer_new(s.base, scout_step_cb, &s);
     s.grace_ev = evtimer_new(s.base, on_grace, &s);
@@ -139,6 +142,8 @@ int main(int argc, char **argv)
     fr_sig_free(sig);
     fr_admin_free(s.admin);
     fr_http_free(s.http);
+    fr_source_close(s.src);
+    free(s.at_next);
     event_free(s.pass_ev);
     event_free(s.step_ev);
     event_free(s.grace_ev);

@@ -1,9 +1,12 @@
 /*
- * pass — one discovery pass: reads /deal pages ahead concurrently (a window of
- * FRESHET_SCOUT_AHEAD pages) so upstream latency does not serialise discovery, stores
- * each page as it arrives, and advances the persisted cursor over the pages stored
- * without a gap, so a restart resumes where the last run stopped. The listing ends at
- * the first short page. New pages wait while the queue is above its high-water mark.
+ * pass — one discovery pass: reads the source's discovery pages ahead concurrently (a
+ * window of FRESHET_SCOUT_AHEAD pages) so upstream latency does not serialise discovery,
+ * stores each page as it arrives, and advances the persisted cursor over the pages
+ * stored without a gap, so a restart resumes where the last run stopped. The listing
+ * ends at the first page the source calls the last. New pages wait while the queue is
+ * above its high-water mark. A listing that is not indexed (offset, cursor, link: a page
+ * needs the answer before it) is read one page at a time, and a pass that stops early
+ * starts again from its first page (the cursor holds page numbers only).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +16,6 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/metrics.h"
-#include "common/sources/keepa.h"
 #include "scout/scout.h"
 
 #define PAGE_TRIES 6
@@ -46,10 +48,10 @@ static void finish_pass(struct scout *s)
     s->cursor_saved_ms = fr_mono_ms();
 
     /* A complete listing starts over next time; otherwise resume where we stopped. */
-    if (scout_cursor_save(s, complete ? 0 : s->done_upto, &err) != 0)
+    if (scout_cursor_save(s, complete || !s->src->lim.indexed ? 0 : s->done_upto, &err) != 0)
         log_warn("cursor not saved: %s", err.msg);
     scout_run_end(s, !s->failed, s->failed ? "a discovery page failed" : NULL);
-    log_info("discovery pass %s: %llu deals seen, %llu new ids inserted, %llu enqueued, "
+    log_info("discovery pass %s: %llu records seen, %llu new ids inserted, %llu enqueued, "
              "%llu known ids marked due, cursor at page %d",
              s->failed ? "stopped early" : complete ? "complete" : "paused",
              (unsigned long long)s->seen, (unsigned long long)s->inserted,
@@ -75,7 +77,8 @@ static void advance(struct scout *s)
         memset(slot(s, s->done_upto), 0, sizeof(struct scout_page));
         s->done_upto++;
     }
-    if (s->done_upto == before || fr_mono_ms() - s->cursor_saved_ms < 1000)
+    if (s->done_upto == before || fr_mono_ms() - s->cursor_saved_ms < 1000 ||
+        !s->src->lim.indexed)
         return;
     s->cursor_saved_ms = fr_mono_ms();
     if (scout_cursor_save(s, s->done_upto, &err) != 0)
@@ -110,38 +113,47 @@ void scout_page_stored(struct scout *s, int page, const struct fr_error *err)
 
 static void page_done(struct scout *s, int page, const struct fr_up_result *r)
 {
+    const struct fr_source *src = s->src;
     struct scout_page *pg = slot(s, page);
-    struct fr_keepa_envelope env;
-    struct fr_keepa_deal *deals = NULL;
+    struct fr_src_answer a = fr_upstream_answer(r);
+    struct fr_src_budget budget;
+    struct fr_src_page got = {0};
     struct fr_error err = {0};
-    size_t n = 0, skipped = 0;
 
     if (r->cls == FR_UP_OK &&
-        fr_keepa_parse_deals(r->body, r->body_len, &env, &deals, &n, &skipped, &err) == 0) {
-        fr_upstream_settle(&s->up, r, &env, 1);
-        if (skipped)
-            log_warn("page %d: %zu deals without a valid asin skipped", page, skipped);
-        pg->deals = (int)n;
-        if (n + skipped < FR_KEEPA_DEAL_PAGE && (s->end_page < 0 || page + 1 < s->end_page))
+        src->ops->discover_parse(src->state, &a, &got, &budget, &err) == 0) {
+        fr_upstream_settle(&s->up, r, &budget, 1);
+        if (got.skipped)
+            log_warn("page %d: %zu records without a valid id skipped", page, got.skipped);
+        pg->deals = (int)got.n;
+        if (!src->lim.indexed) { /* the following page starts where this one ends */
+            free(s->at_next);
+            s->at_next = got.next;
+            got.next = NULL;
+            s->at_offset += (int64_t)(got.n + got.skipped);
+        }
+        if (got.last && (s->end_page < 0 || page + 1 < s->end_page))
             s->end_page = page + 1;
-        if (n > 0) {
+        if (got.n > 0) {
             pg->state = 4;
             s->storing++;
-            scout_store_page(s, page, deals, n);
+            scout_store_page(s, page, got.recs, got.n);
         } else {
             pg->state = 2;
             advance(s);
         }
-        fr_keepa_deals_free(deals, n);
+        fr_src_page_release(&got);
         return;
     }
+    fr_src_page_release(&got);
     if (r->cls == FR_UP_OK)
-        fr_upstream_settle(&s->up, r, &env, 0);
+        fr_upstream_settle(&s->up, r, &budget, 0);
     if (r->cls == FR_UP_FATAL) {
         s->failed = 1;
         return;
     }
-    page_failed(s, page, r->cls == FR_UP_THROTTLED, err.msg[0] ? err.msg : r->reason);
+    page_failed(s, page, r->cls == FR_UP_THROTTLED || r->cls == FR_UP_AUTH,
+                err.msg[0] ? err.msg : r->reason);
 }
 
 static void on_page(const struct fr_up_result *r, void *arg)
@@ -172,20 +184,22 @@ static void on_sync(const struct fr_up_result *r, void *arg)
     scout_step_soon(s, 250 << (s->sync_failures < 6 ? s->sync_failures : 6));
 }
 
-/* Takes 5 tokens and sends one page; 0 when it must wait (the step is re-armed). */
+/* Takes the page's tokens and sends it; 0 when it must wait (the step is re-armed). */
 static int send_page(struct scout *s, int page)
 {
+    const struct fr_source *src = s->src;
+    struct fr_src_position at = {.page = page, .offset = s->at_offset, .next = s->at_next};
+    struct fr_src_request req;
     struct fr_error err = {0};
     struct page_call *c;
-    int64_t wait = 0;
-    char *url, *body;
+    int64_t wait = 0, cost = src->lim.discover_cost;
     int v;
 
     if (!fr_upstream_ready(&s->up, &wait)) {
         scout_step_soon(s, wait);
         return 0;
     }
-    v = fr_budget_take(&s->budget, 5, &wait, &err);
+    v = fr_budget_take(&s->budget, cost, &wait, &err);
     if (v == FR_BUDGET_UNKNOWN) {
         if (!s->syncing && fr_upstream_sync(&s->up, on_sync, s, &err) == 0)
             s->syncing = 1;
@@ -201,13 +215,14 @@ static int send_page(struct scout *s, int page)
     c = fr_xcalloc(1, sizeof(*c));
     c->s = s;
     c->page = page;
-    url = fr_keepa_url_deal(s->up.cfg);
-    body = fr_keepa_deal_body(s->up.cfg, page);
-    v = fr_upstream_call(&s->up, "deal", url, body, 5, on_page, c, &err);
-    free(url);
-    free(body);
+    v = src->ops->discover_request(src->state, &at, &req, &err);
+    if (v == 0) {
+        req.cost = cost;
+        v = fr_upstream_send(&s->up, &req, on_page, c, &err);
+        fr_src_request_release(&req);
+    }
     if (v != 0) {
-        fr_budget_refund(&s->budget, 5, NULL);
+        fr_budget_refund(&s->budget, cost, NULL);
         free(c);
         scout_step_soon(s, 1000);
         return 0;
@@ -268,7 +283,7 @@ void scout_step_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (!retry_due(s))
         return;
-    while (s->next_page - s->done_upto < (int)s->cfg->ahead &&
+    while (s->next_page - s->done_upto < (s->src->lim.indexed ? (int)s->cfg->ahead : 1) &&
            (s->end_page < 0 || s->next_page < s->end_page) &&
            (limit < 0 || s->next_page - s->pages_start < limit)) {
         if (over_high_water(s)) {
@@ -290,7 +305,7 @@ void scout_pass_start(struct scout *s)
 
     if (s->running)
         return;
-    if (scout_cursor_load(s, &page, &err) != 0) {
+    if (s->src->lim.indexed && scout_cursor_load(s, &page, &err) != 0) {
         log_warn("cannot read the cursor, pass skipped: %s", err.msg);
         if (s->cfg->once) {
             s->exit_code = 1;
@@ -302,6 +317,9 @@ void scout_pass_start(struct scout *s)
     s->running = 1;
     s->failed = 0;
     s->next_page = s->done_upto = s->pages_start = page;
+    free(s->at_next);
+    s->at_next = NULL;
+    s->at_offset = 0;
     s->end_page = -1;
     s->sync_failures = 0;
     s->seen = s->inserted = s->enqueued = s->marked_due = 0;

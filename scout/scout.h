@@ -16,12 +16,13 @@
 #include "common/http.h"
 #include "common/queue.h"
 #include "common/redis.h"
-#include "common/sources/keepa_opts.h"
+#include "common/source.h"
+#include "common/sources/settings.h"
 #include "common/upstream.h"
 
 struct scout_config {
     struct fr_common_config common;
-    struct fr_keepa_config keepa;
+    struct fr_source_settings src;
     const char *admin_addr;
     int64_t interval_ms, grace_ms, high_water, ahead, max_pages, token_period_ms, db_conns;
     int once;
@@ -46,6 +47,7 @@ struct scout {
     struct fr_queue queue;
     struct fr_budget budget;
     struct fr_http *http;
+    struct fr_source *src;
     struct fr_upstream up;
     struct event *pass_ev, *step_ev, *grace_ev;
     struct fr_admin *admin;
@@ -55,7 +57,9 @@ struct scout {
     int pages_start; /* first page of this pass */
     int next_page;   /* next page to request */
     int done_upto;   /* pages [start, done_upto) are stored: the cursor */
-    int end_page;    /* first short page seen (the listing ends there), -1 unknown */
+    int end_page;    /* first page after the last one (the listing ends there), -1 unknown */
+    char *at_next;   /* a listing that is not indexed: the next page's cursor or link */
+    int64_t at_offset; /* ... and the records before it */
     int failed;      /* the pass gave up on a page */
     int in_flight;   /* pages requested upstream */
     int storing;     /* pages whose statement is running */
@@ -75,10 +79,10 @@ void scout_step_cb(evutil_socket_t fd, short what, void *arg);
 void scout_step_soon(struct scout *s, int64_t ms);
 
 /* store.c: inserts unseen ids (pending, priority 1) and enqueues exactly those; marks
- * known active ids whose deal is newer than their data due now. Runs on the async pool
- * and calls scout_page_stored(s, page, err) from the loop when done (err NULL: stored). */
-struct fr_keepa_deal;
-void scout_store_page(struct scout *s, int page, const struct fr_keepa_deal *deals, size_t n);
+ * known active ids whose payload differs from their record's signal due now. Runs on the
+ * async pool and calls scout_page_stored(s, page, err) from the loop when done (err NULL:
+ * stored). */
+void scout_store_page(struct scout *s, int page, const struct fr_src_record *recs, size_t n);
 /* pass.c */
 void scout_page_stored(struct scout *s, int page, const struct fr_error *err);
 int scout_cursor_load(struct scout *s, int *page, struct fr_error *err);

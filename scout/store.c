@@ -10,32 +10,31 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/pgarray.h"
-#include "common/sources/keepa.h"
 #include "scout/scout.h"
 
 static const char page_sql[] =
     "WITH input AS ("
-    "  SELECT * FROM unnest($2::text[], $3::jsonb[]) AS t(id, deal)"
+    "  SELECT * FROM unnest($2::text[], $3::jsonb[], $4::jsonb[]) AS t(id, doc, signal)"
     "), ins AS ("
     "  INSERT INTO items (source, id, status, priority, queued_at, discovery)"
-    "  SELECT $1, id, 'pending_processing', 1, now(), deal FROM input"
+    "  SELECT $1, id, 'pending_processing', 1, now(), doc FROM input"
     "  ON CONFLICT (source, id) DO NOTHING"
     "  RETURNING id"
     "), due AS ("
-    /* A known item seen again on /deal at a price other than ours changed upstream:
-     * refresh it now. (Deal timestamps are minute-coarse and move on every Keepa
-     * update, so they would mark the whole catalog due on every pass.) */
-    "  UPDATE items i SET next_update_due = now(), discovery = input.deal"
+    /* A known item listed again with a signal its payload (or its previous listing,
+     * which is then replaced) does not match changed upstream: refresh it now. (The built-in source's signal is the listed prices: its
+     * listing timestamps are minute-coarse and move on every update, so they would mark
+     * the whole catalog due on every pass.) */
+    "  UPDATE items i SET next_update_due = now(), discovery = input.doc"
     "  FROM input"
     /* Only the primary key may find the page's ids: a plan over items_due (a generic
      * plan made while the table was small) reads every active row for each page. The
      * CASE hides status = 'active' from the planner so that partial index never fits. */
     "  WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = input.id"
     "    AND CASE WHEN i.status = 'active' THEN i.next_update_due > now() ELSE false END"
-    "    AND (coalesce(input.deal->'current_amazon', 'null') <>"
-    "           coalesce(i.payload->'price_amazon', 'null')"
-    "         OR coalesce(input.deal->'current_new', 'null') <>"
-    "           coalesce(i.payload->'price_new', 'null'))"
+    "    AND EXISTS (SELECT 1 FROM jsonb_each(input.signal) AS s(k, v)"
+    "                WHERE coalesce(CASE WHEN $5::bool THEN i.discovery ELSE i.payload END"
+    "                               -> s.k, 'null') <> s.v)"
     "  RETURNING i.id"
     ")"
     "SELECT 'n', id FROM ins UNION ALL SELECT 'd', id FROM due";
@@ -79,29 +78,42 @@ static void on_stored(PGresult *res, const struct fr_error *dberr, void *arg)
     free(c);
 }
 
-void scout_store_page(struct scout *s, int page, const struct fr_keepa_deal *deals, size_t n)
+/* A JSON value as an array element's text; absent is def (NULL: SQL NULL). */
+static void put_json(struct fr_pgarr *a, const json_t *v, const char *def)
 {
-    struct fr_pgarr ids, docs;
-    const char *params[3];
+    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+    fr_pgarr_str(a, text ? text : def);
+    free(text);
+}
+
+void scout_store_page(struct scout *s, int page, const struct fr_src_record *recs, size_t n)
+{
+    struct fr_pgarr ids, docs, signals;
+    const char *params[5];
     struct store_call *c = fr_xcalloc(1, sizeof(*c));
 
     fr_pgarr_open(&ids);
     fr_pgarr_open(&docs);
+    fr_pgarr_open(&signals);
     for (size_t i = 0; i < n; i++) {
-        char *text = json_dumps(deals[i].deal, JSON_COMPACT);
-        fr_pgarr_str(&ids, deals[i].asin);
-        fr_pgarr_str(&docs, text ? text : "{}");
-        free(text);
+        fr_pgarr_str(&ids, recs[i].id);
+        put_json(&docs, recs[i].doc, "{}");
+        /* only an object has members to compare: anything else is no signal */
+        put_json(&signals, json_is_object(recs[i].signal) ? recs[i].signal : NULL, NULL);
     }
     params[0] = s->cfg->common.source;
     params[1] = fr_pgarr_close(&ids);
     params[2] = fr_pgarr_close(&docs);
+    params[3] = fr_pgarr_close(&signals);
+    params[4] = s->src->lim.signal_of_listing ? "t" : "f";
     c->s = s;
     c->page = page;
     c->n = n;
-    fr_dbq_query(s->dbq, page_sql, 3, params, on_stored, c);
+    fr_dbq_query(s->dbq, page_sql, 5, params, on_stored, c);
     fr_buf_release(&ids.buf);
     fr_buf_release(&docs.buf);
+    fr_buf_release(&signals.buf);
 }
 
 int scout_cursor_load(struct scout *s, int *page, struct fr_error *err)

@@ -10,23 +10,7 @@
 
 #include "common/buf.h"
 #include "common/mem.h"
-
-/* Percent-encodes everything but RFC 3986 unreserved characters. */
-static void put_encoded(struct fr_buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            fr_buf_putc(b, (char)*p);
-        } else {
-            fr_buf_putc(b, '%');
-            fr_buf_putc(b, hex[*p >> 4]);
-            fr_buf_putc(b, hex[*p & 15]);
-        }
-    }
-}
+#include "common/url.h"
 
 /* Starts "<base>/<path>?key=<key>" in b. */
 static void start_url(struct fr_buf *b, const struct fr_keepa_config *c, const char *path)
@@ -39,7 +23,7 @@ static void start_url(struct fr_buf *b, const struct fr_keepa_config *c, const c
     fr_buf_init(b, 0);
     fr_buf_append(b, base, len);
     fr_buf_printf(b, "/%s?key=", path);
-    put_encoded(b, c->api_key ? c->api_key : "");
+    fr_url_encode(b, c->api_key ? c->api_key : "");
 }
 
 static void put_list(struct fr_buf *b, const char *name, const char *const *ids, size_t n)
@@ -48,7 +32,7 @@ static void put_list(struct fr_buf *b, const char *name, const char *const *ids,
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             fr_buf_putc(b, ',');
-        put_encoded(b, ids[i] ? ids[i] : "");
+        fr_url_encode(b, ids[i] ? ids[i] : "");
     }
 }
 
@@ -90,7 +74,7 @@ char *fr_keepa_url_deal_get(const struct fr_keepa_config *c, int page)
 
     start_url(&b, c, "deal");
     fr_buf_printf(&b, "&domain=%lld&selection=", (long long)c->domain);
-    put_encoded(&b, sel);
+    fr_url_encode(&b, sel);
     free(sel);
     return fr_buf_detach(&b, NULL);
 }
