@@ -27,9 +27,17 @@ start_bg refresher "$FRESHET_BIN/freshet-refresher"
 # Refreshes start at once and flip rows back to pending: count first fetches instead.
 fetched() { [ "$(sql "SELECT count(*) FROM items WHERE last_updated IS NOT NULL")" = "$N" ]; }
 check "all $N fetched" wait_for 60 fetched
+ALL_FETCHED_AT=$(sql "SELECT now()")
 
 has_plan() { [ "$(sql "SELECT count(*) FROM refresh_plans WHERE source = 'keepa' AND items > 0")" = 1 ]; }
 check "the refresher publishes a plan" wait_for 40 has_plan
+# A plan solved while first fetches still waited spends less (they come first); the plan
+# is solved again every 15 s.
+no_backlog_plan() {
+    [ "$(sql "SELECT count(*) FROM refresh_plans WHERE source = 'keepa' AND items > 0
+               AND updated_at > '$ALL_FETCHED_AT'")" = 1 ]
+}
+check "and solves it again once every first fetch is done" wait_for 20 no_backlog_plan
 expect_eq "the plan has an interval for each of the 64 bands" 64 \
     "$(sql "SELECT cardinality(intervals) FROM refresh_plans WHERE source = 'keepa'")"
 plan=$(sql "SELECT round(budget_per_s::numeric, 2) || ' ' || round(expected_freshness::numeric, 3)
