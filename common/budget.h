@@ -9,6 +9,16 @@
  * upstream's remaining figure so they are not counted twice.
  * On a 429 the whole source pauses until the refill, for every worker.
  *
+ * An upstream that counts requests in windows (X-RateLimit-Remaining and -Reset) is
+ * kept as a window instead: its figures come from the answers (fr_budget_sync_window),
+ * its tokens are spent at an even pace (what is left over the time left, never faster
+ * than the window's own even pace nor a static per-minute rate), and they stop at 0
+ * until the window's end. What the next window holds is not assumed: the first take
+ * after the end is one request (a probe, at most one a second) whose answer says it,
+ * so a window smaller than the last one, or a static rate above the upstream's, meets
+ * no 429. A source with only a static per-minute rate keeps a static window of a
+ * minute at that pace.
+ *
  * Key: freshet:{<source>}:tokens (hash). Times are wall-clock unix ms (shared by hosts).
  */
 #ifndef FR_BUDGET_H
@@ -50,6 +60,17 @@ int fr_budget_refund(struct fr_budget *b, int64_t tokens, struct fr_error *err);
 int fr_budget_sync(struct fr_budget *b, int64_t done, int has_tokens, int64_t tokens_left,
                    int64_t refill_in_ms, int64_t refill_rate, int64_t server_ts,
                    struct fr_error *err);
+
+/* A window's figures from an answer: `left` requests remain until now + reset_in_ms;
+ * per_minute is a static limit that also applies (0 none). Releases `done` reserved
+ * tokens. An answer of an older window than the one known is ignored, one of the same
+ * window ordered by server_ts as fr_budget_sync does. */
+int fr_budget_sync_window(struct fr_budget *b, int64_t done, int64_t left, int64_t reset_in_ms,
+                          int64_t per_minute, int64_t server_ts, struct fr_error *err);
+/* Starts a window budget that knows nothing yet (no-op when it knows something): learn
+ * = 1, a window whose first request is a probe; 0, a static minute of per_minute. */
+int fr_budget_seed_window(struct fr_budget *b, int64_t per_minute, int learn,
+                          struct fr_error *err);
 
 /* Pauses the source for every worker until now + ms (a 429): the tokens are spent. */
 int fr_budget_pause(struct fr_budget *b, int64_t ms, struct fr_error *err);

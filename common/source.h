@@ -61,13 +61,14 @@ struct fr_src_budget {
                                replace the shared estimate */
     int64_t remaining;      /* tokens (or requests) left; may be negative */
     int64_t reset_in_ms;    /* until the next refill or the window's reset */
-    int64_t rate;           /* tokens (requests) a refill period */
+    int64_t rate;           /* tokens (requests) a refill period; with window, a static
+                               per-minute limit that also applies (0 none) */
     int64_t server_ms;      /* the upstream's clock, unix ms, to order answers; 0 none */
     int64_t charged;        /* what this call cost, when the upstream says; 0 unknown */
     int64_t retry_after_ms; /* Retry-After (or the like): wait at least this; 0 none */
     int window;             /* remaining comes back whole at the reset (a rate-limit
                                window, X-RateLimit-*), rather than rate arriving every
-                               refill period (a token bucket) */
+                               refill period (a token bucket): common/budget.h's window */
 };
 
 /* One request as the source writes it. */
@@ -234,7 +235,9 @@ struct fr_source_ops {
                         struct fr_error *err);
     /* Without a budget request: the figures to start from while the shared budget knows
      * none (a declared requests_per_minute, or one request to learn the window from);
-     * 0, or FR_ERR_NOTFOUND when it has none. */
+     * 0, or FR_ERR_NOTFOUND when it has none. With window set: known = 0, a window
+     * learned from the answers (rate: a static per-minute limit besides, 0 none);
+     * known = 1, a static window of rate requests a minute. */
     int (*budget_seed)(const void *state, struct fr_src_budget *budget);
     /* Classifies an answer that is not a 200 (filling v->budget from it): the class,
      * why, and for THROTTLED or AUTH how long to pause (the later of Retry-After and

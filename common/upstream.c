@@ -71,9 +71,16 @@ static void sync_budget(struct fr_upstream *u, int64_t cost, const struct fr_src
 {
     struct fr_error err = {0};
 
+    int rc;
+
     /* Trust what the upstream charged over our estimate: give back any difference. */
-    if (fr_budget_sync(u->budget, cost, b->known, b->remaining, b->reset_in_ms, b->rate,
-                       b->server_ms, &err) != 0)
+    if (b->known && b->window)
+        rc = fr_budget_sync_window(u->budget, cost, b->remaining, b->reset_in_ms, b->rate,
+                                   b->server_ms, &err);
+    else
+        rc = fr_budget_sync(u->budget, cost, b->known, b->remaining, b->reset_in_ms, b->rate,
+                            b->server_ms, &err);
+    if (rc != 0)
         log_warn("token budget not synchronised: %s", err.msg);
     if (b->known)
         fr_gauge_set(fr_gauge_get("freshet_upstream_tokens_left",
@@ -310,7 +317,11 @@ static int seed(struct fr_upstream *u, fr_up_done_fn done, void *arg, struct fr_
     if (src->ops->budget_seed == NULL || src->ops->budget_seed(src->state, &b) != 0)
         return fr_error_set(err, FR_ERR_STATE, "source '%s' says nothing of its budget "
                                                "before its first answer", src->name);
-    if ((rc = fr_budget_sync(u->budget, 0, 1, b.remaining, b.reset_in_ms, b.rate, 0, err)) != 0)
+    if (b.window)
+        rc = fr_budget_seed_window(u->budget, b.rate, !b.known, err);
+    else
+        rc = fr_budget_sync(u->budget, 0, 1, b.remaining, b.reset_in_ms, b.rate, 0, err);
+    if (rc != 0)
         return rc;
     s = new_sync(u, done, arg);
     if (event_base_once(fr_http_base(u->http), -1, EV_TIMEOUT, on_seeded, s, NULL) != 0) {

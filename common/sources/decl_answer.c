@@ -54,8 +54,9 @@ int fr_decl_budget_parse(void *state, const struct fr_src_answer *a, struct fr_s
     b->window = 1;
     b->remaining = remaining;
     b->reset_in_ms = reset;
-    /* The window's size is not said: the static rate when given, else what is left. */
-    b->rate = cfg->requests_per_minute > 0 ? cfg->requests_per_minute : remaining + 1;
+    /* The window's size is learned from the answers; the static rate applies too (the
+     * stricter wins). */
+    b->rate = cfg->requests_per_minute > 0 ? cfg->requests_per_minute : 0;
     return 0;
 }
 

@@ -12,7 +12,6 @@
 #include "common/mem.h"
 #include "common/sources/settings.h"
 
-#define LEARN_RATE 60      /* per minute, until a first answer's headers say the window */
 #define UNLIMITED_RATE 6000 /* per minute, for a file that says nothing of its budget */
 
 static void close_decl(void *state)
@@ -91,16 +90,16 @@ static int budget_seed(const void *state, struct fr_src_budget *b)
 {
     const struct fr_decl_budget *cfg = &((const struct fr_decl_state *)state)->file->budget;
 
+    /* A window either way, so requests go out at an even pace: learned from the headers
+     * when the file names them (the static rate applies too), else a static minute. */
     memset(b, 0, sizeof(*b));
+    b->window = 1;
+    b->rate = cfg->requests_per_minute;
+    if (cfg->remaining_header != NULL)
+        return 0;
     b->known = 1;
-    b->reset_in_ms = 60000;
-    if (cfg->requests_per_minute > 0)
-        b->rate = cfg->requests_per_minute;
-    else if (cfg->remaining_header != NULL)
-        b->rate = LEARN_RATE; /* one request, whose headers then say the window */
-    else
+    if (b->rate <= 0)
         b->rate = UNLIMITED_RATE;
-    b->remaining = cfg->remaining_header != NULL && cfg->requests_per_minute <= 0 ? 1 : b->rate;
     return 0;
 }
 

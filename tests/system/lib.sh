@@ -202,3 +202,18 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # log_of NAME: path of the log start_bg wrote for NAME.
 log_of() { echo "$T_DIR/$1.log"; }
+
+# start_fake_repos ARGS...: starts freshet-fake-repos (--token tok) on a free port and
+# copies sources/repos.yaml (with its schema) to a sources dir of the test; sets
+# REPOS_BASE_URL, REPOS_TOKEN and FRESHET_SOURCES_DIR.
+start_fake_repos() {
+    local pf=$T_DIR/repos.port
+    rm -f "$pf"
+    start_bg fakerepos "$FRESHET_BIN/freshet-fake-repos" --port-file "$pf" --token tok "$@"
+    for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
+    [ -s "$pf" ] || { echo "fake repos did not start"; cat "$T_DIR/fakerepos.log"; return 1; }
+    export REPOS_BASE_URL="http://127.0.0.1:$(cat "$pf")" REPOS_TOKEN=tok
+    mkdir -p "$T_DIR/src"
+    cp sources/repos.yaml sources/repos.schema.json "$T_DIR/src/"
+    export FRESHET_SOURCES_DIR=$T_DIR/src
+}
