@@ -41,6 +41,29 @@ static int take(struct fr_budget *b, int64_t *wait)
     return v;
 }
 
+/* A window learned by its probe's answer: left requests for reset_in ms. */
+static void learned(struct fr_budget *b, const char *name, int64_t per_minute, int64_t left,
+                    int64_t reset_in)
+{
+    int64_t wait = 0;
+
+    open_budget(b, name);
+    cr_assert_eq(fr_budget_seed_window(b, per_minute, 1, NULL), 0);
+    cr_assert_eq(take(b, &wait), FR_BUDGET_GRANTED, "the first request learns the window");
+    cr_assert_eq(fr_budget_sync_window(b, 1, left, reset_in, per_minute, 0, NULL), 0);
+}
+
+/* Two takes at once: the first granted, the second told to wait about want ms. */
+static void paced(struct fr_budget *b, int64_t want)
+{
+    int64_t wait = 0;
+
+    cr_assert_eq(take(b, &wait), FR_BUDGET_GRANTED);
+    cr_assert_eq(take(b, &wait), FR_BUDGET_WAIT, "no burst");
+    cr_assert(wait > want - 100 && wait <= want, "wait %lld, want %lld", (long long)wait,
+              (long long)want);
+}
+
 Test(budget_window, probe_then_even_pace)
 {
     struct fr_budget b;
@@ -54,9 +77,7 @@ Test(budget_window, probe_then_even_pace)
     cr_assert_gt(wait, 500);
     /* The probe's answer: 59 left for 5.9 s, an even pace of 100 ms. */
     cr_assert_eq(fr_budget_sync_window(&b, 1, 59, 5900, 0, 0, NULL), 0);
-    cr_assert_eq(take(&b, &wait), FR_BUDGET_GRANTED);
-    cr_assert_eq(take(&b, &wait), FR_BUDGET_WAIT, "no burst");
-    cr_assert(wait > 50 && wait <= 100, "wait %lld", (long long)wait);
+    paced(&b, 100);
     cr_assert_eq(fr_budget_refund(&b, 1, NULL), 0);
     cr_assert_eq(take(&b, &wait), FR_BUDGET_GRANTED, "a refund gives its slot back");
     cr_assert_eq(take(&b, &wait), FR_BUDGET_WAIT, "... one slot only");
@@ -71,10 +92,7 @@ Test(budget_window, spent_window_waits_for_its_end_then_probes)
     struct fr_budget b;
     int64_t wait = 0;
 
-    open_budget(&b, "spent");
-    fr_budget_seed_window(&b, 0, 1, NULL);
-    take(&b, &wait);
-    fr_budget_sync_window(&b, 1, 0, 300, 0, 0, NULL);
+    learned(&b, "spent", 0, 0, 300);
     cr_assert_eq(take(&b, &wait), FR_BUDGET_WAIT, "stops before the window is spent");
     cr_assert(wait > 200 && wait <= 300, "wait %lld", (long long)wait);
     sleep_ms(320);
@@ -95,30 +113,21 @@ Test(budget_window, spent_window_waits_for_its_end_then_probes)
 Test(budget_window, the_stricter_static_rate_wins)
 {
     struct fr_budget b;
-    int64_t wait = 0;
 
-    open_budget(&b, "static");
-    fr_budget_seed_window(&b, 60, 1, NULL);
-    take(&b, &wait);
-    fr_budget_sync_window(&b, 1, 1000, 1000, 60, 0, NULL); /* 1000 a second vs 60 a minute */
-    cr_assert_eq(take(&b, &wait), FR_BUDGET_GRANTED);
-    cr_assert_eq(take(&b, &wait), FR_BUDGET_WAIT);
-    cr_assert(wait > 900 && wait <= 1000, "wait %lld", (long long)wait);
+    learned(&b, "static", 60, 1000, 1000); /* 1000 a second vs 60 a minute */
+    paced(&b, 1000);
     fr_redis_close(&red);
 }
 
 Test(budget_window, static_minute_without_headers)
 {
     struct fr_budget b;
-    int64_t wait = 0, tokens;
+    int64_t tokens;
 
     open_budget(&b, "minute");
     fr_budget_seed_window(&b, 120, 0, NULL);
     fr_budget_seed_window(&b, 999, 0, NULL); /* a second process: no reset */
-    cr_assert_eq(take(&b, &wait), FR_BUDGET_GRANTED);
-    cr_assert_eq(take(&b, &wait), FR_BUDGET_WAIT);
-    cr_assert(wait > 400 && wait <= 500, "120 a minute: one each 500 ms, wait %lld",
-              (long long)wait);
+    paced(&b, 500); /* 120 a minute: one each 500 ms */
     fr_budget_peek(&b, &tokens, NULL, NULL, NULL);
     cr_assert_eq(tokens, 119);
     fr_redis_close(&red);
@@ -129,11 +138,8 @@ Test(budget_window, a_pause_holds_every_process)
     struct fr_budget a, b;
     int64_t wait = 0;
 
-    open_budget(&a, "pause");
+    learned(&a, "pause", 0, 50, 5000);
     b = a; /* another process: same key */
-    fr_budget_seed_window(&a, 0, 1, NULL);
-    take(&a, &wait);
-    fr_budget_sync_window(&a, 1, 50, 5000, 0, 0, NULL);
     cr_assert_eq(fr_budget_pause(&a, 800, NULL), 0); /* a 429 with Retry-After: 1 */
     cr_assert_eq(take(&b, &wait), FR_BUDGET_WAIT);
     cr_assert(wait > 700 && wait <= 800, "wait %lld", (long long)wait);
