@@ -47,6 +47,7 @@ void fr_src_items_free(struct fr_src_item *it, size_t n)
     for (size_t i = 0; it != NULL && i < n; i++) {
         json_decref(it[i].payload);
         free(it[i].text);
+        free(it[i].history);
     }
     free(it);
 }

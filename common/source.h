@@ -161,6 +161,10 @@ struct fr_src_item {
     int64_t observed_at_ms;  /* the record's own version time; 0: when fetched */
     int64_t seed_interval_s; /* a first refresh interval the record suggests; 0: none */
     struct fr_src_observation obs;
+    char *history;           /* new or NULL: the values the history row keeps besides obs,
+                                a JSON object (item_history.fields; a declared source's
+                                `history:` fields); a row is written only when they differ
+                                from the previous row's */
 };
 void fr_src_items_free(struct fr_src_item *it, size_t n);
 

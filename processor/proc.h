@@ -127,7 +127,7 @@ struct proc_batch {
     struct proc_result *results; /* the write in flight */
     size_t nresults;
     int64_t write_started_us;
-    char *wparams[20];           /* the write statement's parameters, kept for a retry */
+    char *wparams[21];           /* the write statement's parameters, kept for a retry */
     int nwparams;                /* > 0: counted in proc.writing */
     struct event *retry_ev;    /* a write retry armed while PostgreSQL is away */
 };

@@ -129,9 +129,9 @@ const char proc_write_sql[] =
     "WITH input AS ("
     "  SELECT * FROM unnest($2::text[], $3::bigint[], $4::jsonb[], $5::text[], $6::bigint[],"
     "                       $7::int[], $8::int[], $9::int[], $10::text[], $11::bigint[],"
-    "                       $19::text[])"
+    "                       $19::text[], $21::jsonb[])"
     "    AS t(id, lease, payload, hash, observed_ms, price_amazon, price_new, sales_rank,"
-    "         seller, seed_s, llm)"
+    "         seller, seed_s, llm, fields)"
     "), old AS ("
     "  SELECT i.id, i.content_hash, i.refresh_interval, i.last_updated, i.change_n,"
     "         i.change_x, i.change_t, i.change_tc, i.change_prior, i.llm_want AS want"
@@ -183,12 +183,12 @@ const char proc_write_sql[] =
     "  RETURNING i.id, (old.content_hash IS DISTINCT FROM input.hash) AS changed"
     "), hist AS ("
     "  INSERT INTO item_history (source, id, observed_at, content_hash, price_amazon,"
-    "                            price_new, sales_rank, buybox_seller_id)"
+    "                            price_new, sales_rank, buybox_seller_id, fields)"
     "  SELECT $1, input.id,"
     "         CASE WHEN input.observed_ms > 0 THEN to_timestamp(input.observed_ms / 1000.0)"
     "              ELSE now() END,"
     "         input.hash, nullif(input.price_amazon, -1), nullif(input.price_new, -1),"
-    "         nullif(input.sales_rank, -1), nullif(input.seller, '')"
+    "         nullif(input.sales_rank, -1), nullif(input.seller, ''), input.fields"
     "  FROM input JOIN upd ON upd.id = input.id WHERE upd.changed"
     "  ON CONFLICT DO NOTHING RETURNING 1"
     ")"
@@ -198,8 +198,8 @@ void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_r
                              size_t n, struct proc_params *pp)
 {
     memset(pp, 0, sizeof(*pp));
-    pp->na = 11;
-    for (int k = 0; k < 11; k++)
+    pp->na = 12;
+    for (int k = 0; k < 12; k++)
         fr_pgarr_open(&pp->a[k]);
     for (size_t i = 0; i < n; i++) {
         const struct fr_src_item *p = r[i].rec;
@@ -214,6 +214,7 @@ void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_r
         fr_pgarr_str(&pp->a[8], p->obs.buybox_seller_id);
         fr_pgarr_int(&pp->a[9], p->seed_interval_s);
         fr_pgarr_str(&pp->a[10], r[i].llm_hash[0] ? r[i].llm_hash : NULL);
+        fr_pgarr_str(&pp->a[11], p->history);
     }
     pp->v[0] = c->source;
     for (int k = 0; k < 10; k++)
@@ -232,7 +233,8 @@ void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_r
     pp->v[18] = fr_pgarr_close(&pp->a[10]);
     snprintf(pp->s[6], sizeof(pp->s[6]), "%.17g", c->plan != NULL ? c->plan_prior : 0.0);
     pp->v[19] = pp->s[6];
-    pp->n = 20;
+    pp->v[20] = fr_pgarr_close(&pp->a[11]);
+    pp->n = 21;
 }
 
 int64_t proc_store_write_parse(PGresult *res, struct proc_result *r, size_t n)

@@ -52,8 +52,8 @@ struct proc_store_cfg {
  * (which copies them) and release them at once. */
 struct proc_params {
     int n;
-    const char *v[20];
-    struct fr_pgarr a[11];
+    const char *v[21];
+    struct fr_pgarr a[12];
     int na;
     char s[7][48];
 };

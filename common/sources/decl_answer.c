@@ -215,6 +215,25 @@ static void no_observation(struct fr_src_item *it)
     it->obs.price_amazon = it->obs.price_new = it->obs.sales_rank = -1;
 }
 
+/* The `history:` fields' values as a JSON object (new string), or NULL when the file
+ * names none. */
+static char *history_of(const struct fr_decl_source *file, const json_t *payload)
+{
+    json_t *h;
+    char *text;
+
+    if (file->nhistory == 0 || payload == NULL)
+        return NULL;
+    h = json_object();
+    for (size_t i = 0; i < file->nhistory; i++) {
+        json_t *v = json_object_get(payload, file->history[i]);
+        json_object_set_new(h, file->history[i], v ? json_incref(v) : json_null());
+    }
+    text = fr_decl_payload_text(h);
+    json_decref(h);
+    return text;
+}
+
 static int add_detail(json_t *rec, void *arg)
 {
     struct details *c = arg;
@@ -232,6 +251,7 @@ static int add_detail(json_t *rec, void *arg)
         return 0; /* no usable id: nothing to match it to */
     c->n++;
     it->payload = fr_decl_payload(c->file, rec);
+    it->history = history_of(c->file, it->payload);
     if (fr_json_hash(it->payload, it->content_hash, &err) != 0) {
         it->status = FR_SRC_ITEM_BAD;
         snprintf(it->reason, sizeof(it->reason), "payload could not be hashed: %s", err.msg);

@@ -2,9 +2,8 @@
  * decl_source — a source file (decl_config.h) as an implementation of common/source.h:
  * requests written from its discover and detail sections (decl_request.c), answers read
  * with its paths and budget headers (decl_answer.c), its ${VAR} values kept out of
- * logged URLs. What the fleet does not do for a declared source yet is said where it
- * would be: the signal compared with the previous listing, history rows of the
- * `history:` fields, listings that are not indexed (offset, cursor, link) in the scout.
+ * logged URLs. The detail parse also gives each item its `history:` fields' values
+ * (fr_src_item.history, item_history.fields).
  */
 #ifndef FR_DECL_SOURCE_H
 #define FR_DECL_SOURCE_H

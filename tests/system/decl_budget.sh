@@ -16,9 +16,7 @@ need jq:jq
 N=${DECL_BUDGET_N:-900}
 LIMIT=60
 WINDOW_S=6
-fresh_db decl_budget
-"$FRESHET_BIN/freshetctl" migrate >/dev/null 2>&1 || { echo "migrate failed"; exit 1; }
-start_fake_repos --repos "$N" --limit "$LIMIT" --window "${WINDOW_S}s" --seed 11 || exit 1
+repos_fixture decl_budget --repos "$N" --limit "$LIMIT" --window "${WINDOW_S}s" --seed 11
 export FRESHET_SOURCE=repos FRESHET_IDLE_POLL=50ms \
     FRESHET_HEARTBEAT=500ms FRESHET_RETRY_BASE=100ms FRESHET_BATCH=5
 repos_get() { curl -sf --max-time 30 "$REPOS_BASE_URL$1"; }

@@ -217,3 +217,12 @@ start_fake_repos() {
     cp sources/repos.yaml sources/repos.schema.json "$T_DIR/src/"
     export FRESHET_SOURCES_DIR=$T_DIR/src
 }
+
+# repos_fixture DB ARGS...: a fresh migrated database DB and freshet-fake-repos started
+# with ARGS (start_fake_repos); exits the test when either fails.
+repos_fixture() {
+    fresh_db "$1"
+    shift
+    "$FRESHET_BIN/freshetctl" migrate >/dev/null 2>&1 || { echo "migrate failed"; exit 1; }
+    start_fake_repos "$@" || exit 1
+}
