@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     fr_admin_free(s.admin);
     fr_http_free(s.http);
     fr_source_close(s.src);
-    free(s.at_next);
+    scout_pass_free(&s);
     event_free(s.pass_ev);
     event_free(s.step_ev);
     event_free(s.grace_ev);

@@ -5,8 +5,10 @@
  * stored without a gap, so a restart resumes where the last run stopped. The listing
  * ends at the first page the source calls the last. New pages wait while the queue is
  * above its high-water mark. A listing that is not indexed (offset, cursor, link: a page
- * needs the answer before it) is read one page at a time, and a pass that stops early
- * starts again from its first page (the cursor holds page numbers only).
+ * needs the answer before it) is read one page at a time, and its cursor also keeps the
+ * position of the first page not stored (the records before it, the cursor or link the
+ * page before gave), so a pass that stops early (page cap, failure, shutdown) resumes
+ * there too. A pass that reaches the end starts the next one over.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,16 +42,39 @@ static struct scout_page *slot(struct scout *s, int page)
     return &s->pages[page % SCOUT_MAX_AHEAD];
 }
 
-static void finish_pass(struct scout *s)
+/* Frees what the page slots hold and empties them. */
+static void clear_pages(struct scout *s)
+{
+    for (int i = 0; i < SCOUT_MAX_AHEAD; i++)
+        free(s->pages[i].after_next);
+    memset(s->pages, 0, sizeof(s->pages));
+}
+
+/* Persists where the listing stands: page done_upto, and where it starts. */
+static void save_cursor(struct scout *s, int complete)
 {
     struct fr_error err = {0};
-    int complete = !s->failed && s->end_page >= 0 && s->done_upto >= s->end_page;
 
     s->cursor_saved_ms = fr_mono_ms();
+    if (scout_cursor_save(s, complete ? 0 : s->done_upto, complete ? 0 : s->at_offset,
+                          complete ? NULL : s->at_next, &err) != 0)
+        log_warn("cursor not saved: %s", err.msg);
+}
+
+void scout_pass_free(struct scout *s)
+{
+    clear_pages(s);
+    free(s->at_next);
+    s->at_next = NULL;
+}
+
+static void finish_pass(struct scout *s)
+{
+    int complete = !s->failed && s->end_page >= 0 && s->done_upto >= s->end_page;
 
     /* A complete listing starts over next time; otherwise resume where we stopped. */
-    if (scout_cursor_save(s, complete || !s->src->lim.indexed ? 0 : s->done_upto, &err) != 0)
-        log_warn("cursor not saved: %s", err.msg);
+    save_cursor(s, complete);
+    clear_pages(s);
     scout_run_end(s, !s->failed, s->failed ? "a discovery page failed" : NULL);
     log_info("discovery pass %s: %llu records seen, %llu new ids inserted, %llu enqueued, "
              "%llu known ids marked due, cursor at page %d",
@@ -70,19 +95,22 @@ static void finish_pass(struct scout *s)
  * whose ids are known by then, instead of a commit for every page. */
 static void advance(struct scout *s)
 {
-    struct fr_error err = {0};
     int before = s->done_upto;
 
     while (s->done_upto < s->next_page && slot(s, s->done_upto)->state == 2) {
-        memset(slot(s, s->done_upto), 0, sizeof(struct scout_page));
+        struct scout_page *pg = slot(s, s->done_upto);
+        if (!s->src->lim.indexed) { /* the following page starts where this one ends */
+            free(s->at_next);
+            s->at_next = pg->after_next;
+            pg->after_next = NULL;
+            s->at_offset += pg->after_n;
+        }
+        free(pg->after_next);
+        memset(pg, 0, sizeof(*pg));
         s->done_upto++;
     }
-    if (s->done_upto == before || fr_mono_ms() - s->cursor_saved_ms < 1000 ||
-        !s->src->lim.indexed)
-        return;
-    s->cursor_saved_ms = fr_mono_ms();
-    if (scout_cursor_save(s, s->done_upto, &err) != 0)
-        log_warn("cursor not saved: %s", err.msg);
+    if (s->done_upto != before && fr_mono_ms() - s->cursor_saved_ms >= 1000)
+        save_cursor(s, 0);
 }
 
 /* A page failed after it was requested: retry it later, or give the pass up. */
@@ -126,11 +154,11 @@ static void page_done(struct scout *s, int page, const struct fr_up_result *r)
         if (got.skipped)
             log_warn("page %d: %zu records without a valid id skipped", page, got.skipped);
         pg->deals = (int)got.n;
-        if (!src->lim.indexed) { /* the following page starts where this one ends */
-            free(s->at_next);
-            s->at_next = got.next;
+        if (!src->lim.indexed) { /* taken up once the page is stored (advance) */
+            free(pg->after_next);
+            pg->after_next = got.next;
             got.next = NULL;
-            s->at_offset += (int64_t)(got.n + got.skipped);
+            pg->after_n = (int64_t)(got.n + got.skipped);
         }
         if (got.last && (s->end_page < 0 || page + 1 < s->end_page))
             s->end_page = page + 1;
@@ -301,11 +329,13 @@ void scout_step_cb(evutil_socket_t fd, short what, void *arg)
 void scout_pass_start(struct scout *s)
 {
     struct fr_error err = {0};
+    int64_t offset = 0;
+    char *next = NULL;
     int page = 0;
 
     if (s->running)
         return;
-    if (s->src->lim.indexed && scout_cursor_load(s, &page, &err) != 0) {
+    if (scout_cursor_load(s, &page, &offset, &next, &err) != 0) {
         log_warn("cannot read the cursor, pass skipped: %s", err.msg);
         if (s->cfg->once) {
             s->exit_code = 1;
@@ -313,13 +343,13 @@ void scout_pass_start(struct scout *s)
         }
         return;
     }
-    memset(s->pages, 0, sizeof(s->pages));
+    clear_pages(s);
     s->running = 1;
     s->failed = 0;
     s->next_page = s->done_upto = s->pages_start = page;
     free(s->at_next);
-    s->at_next = NULL;
-    s->at_offset = 0;
+    s->at_next = next;
+    s->at_offset = offset;
     s->end_page = -1;
     s->sync_failures = 0;
     s->seen = s->inserted = s->enqueued = s->marked_due = 0;

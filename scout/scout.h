@@ -36,6 +36,10 @@ struct scout_page {
     int tries;
     int64_t retry_at_ms;
     int deals;
+    /* A listing that is not indexed: where the page after this one starts, taken up
+     * once this one is stored (a page whose store failed is asked again as it was). */
+    char *after_next; /* owned */
+    int64_t after_n;  /* records (with the skipped ones) on this page */
 };
 
 struct scout {
@@ -58,7 +62,7 @@ struct scout {
     int next_page;   /* next page to request */
     int done_upto;   /* pages [start, done_upto) are stored: the cursor */
     int end_page;    /* first page after the last one (the listing ends there), -1 unknown */
-    char *at_next;   /* a listing that is not indexed: the next page's cursor or link */
+    char *at_next;   /* a listing that is not indexed: page done_upto's cursor or link */
     int64_t at_offset; /* ... and the records before it */
     int failed;      /* the pass gave up on a page */
     int in_flight;   /* pages requested upstream */
@@ -77,6 +81,8 @@ struct scout {
 void scout_pass_start(struct scout *s);
 void scout_step_cb(evutil_socket_t fd, short what, void *arg);
 void scout_step_soon(struct scout *s, int64_t ms);
+/* Frees what a pass holds (at exit). */
+void scout_pass_free(struct scout *s);
 
 /* store.c: inserts unseen ids (pending, priority 1) and enqueues exactly those; marks
  * known active ids whose payload differs from their record's signal due now. Runs on the
@@ -85,8 +91,12 @@ void scout_step_soon(struct scout *s, int64_t ms);
 void scout_store_page(struct scout *s, int page, const struct fr_src_record *recs, size_t n);
 /* pass.c */
 void scout_page_stored(struct scout *s, int page, const struct fr_error *err);
-int scout_cursor_load(struct scout *s, int *page, struct fr_error *err);
-int scout_cursor_save(struct scout *s, int page, struct fr_error *err);
+/* The persisted position of the listing: its page and, for a listing that is not
+ * indexed, the records before it and its cursor or link (*next: new, or NULL). */
+int scout_cursor_load(struct scout *s, int *page, int64_t *offset, char **next,
+                      struct fr_error *err);
+int scout_cursor_save(struct scout *s, int page, int64_t offset, const char *next,
+                      struct fr_error *err);
 int scout_run_begin(struct scout *s);
 void scout_run_end(struct scout *s, int ok, const char *error);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/pgarray.h"
@@ -116,33 +117,53 @@ void scout_store_page(struct scout *s, int page, const struct fr_src_record *rec
     fr_buf_release(&signals.buf);
 }
 
-int scout_cursor_load(struct scout *s, int *page, struct fr_error *err)
+int scout_cursor_load(struct scout *s, int *page, int64_t *offset, char **next,
+                      struct fr_error *err)
 {
     const char *params[1] = {s->cfg->common.source};
+    json_t *cur = NULL;
     PGresult *res;
     int rc = fr_db_query(&s->db,
-                         "SELECT coalesce((cursor->>'page')::int, 0) FROM scout_cursors"
+                         "SELECT cursor::text FROM scout_cursors"
                          " WHERE source = $1 AND name = 'deal'",
                          1, params, &res, err);
 
+    *page = 0;
+    *offset = 0;
+    *next = NULL;
     if (rc != 0)
         return rc;
-    *page = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    if (PQntuples(res))
+        cur = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     PQclear(res);
+    *page = (int)fr_json_int_or(cur, "page", 0);
+    *offset = fr_json_int_or(cur, "offset", 0);
+    if (fr_json_str_or(cur, "next", NULL) != NULL)
+        *next = fr_xstrdup(fr_json_str_or(cur, "next", NULL));
+    json_decref(cur);
     return 0;
 }
 
-int scout_cursor_save(struct scout *s, int page, struct fr_error *err)
+int scout_cursor_save(struct scout *s, int page, int64_t offset, const char *next,
+                      struct fr_error *err)
 {
-    char json[64];
-    const char *params[2] = {s->cfg->common.source, json};
+    json_t *cur = json_object();
+    const char *params[2] = {s->cfg->common.source, NULL};
+    char *text;
+    int rc;
 
-    snprintf(json, sizeof(json), "{\"page\":%d}", page);
-    return fr_db_query(&s->db,
-                       "INSERT INTO scout_cursors (source, name, cursor) VALUES ($1, 'deal', $2)"
-                       " ON CONFLICT (source, name) DO UPDATE"
-                       " SET cursor = excluded.cursor, updated_at = now()",
-                       2, params, NULL, err);
+    json_object_set_new(cur, "page", json_integer(page));
+    json_object_set_new(cur, "offset", json_integer((json_int_t)offset));
+    json_object_set_new(cur, "next", next ? json_string(next) : json_null());
+    params[1] = text = json_dumps(cur, JSON_COMPACT);
+    rc = fr_db_query(&s->db,
+                     "INSERT INTO scout_cursors (source, name, cursor) VALUES ($1, 'deal', $2)"
+                     " ON CONFLICT (source, name) DO UPDATE"
+                     " SET cursor = excluded.cursor, updated_at = now()",
+                     2, params, NULL, err);
+    free(text);
+    json_decref(cur);
+    return rc;
 }
 
 int scout_run_begin(struct scout *s)
