@@ -315,3 +315,31 @@ Test(decl_source, a_name_without_a_file_is_the_default_builtin)
     cr_assert_str_eq(s->name, "e2e");
     fr_source_close(s);
 }
+
+/* The figures a declared budget starts from (common/budget.h's window): learned from the
+ * headers when the file names them, else a static minute. */
+Test(decl_source, budget_seed_is_a_window)
+{
+    static const char *const budgets[] = {
+        "budget: {requests_per_minute: 120, remaining_header: X-Left, reset_header: X-Reset, "
+        "reset_format: seconds}\n",
+        "budget: {remaining_header: X-Left, reset_header: X-Reset, reset_format: seconds}\n",
+        "budget: {requests_per_minute: 120}\n",
+        "",
+    };
+    static const int64_t known[] = {0, 0, 1, 1}, rate[] = {120, 0, 120, 6000};
+    char yaml[1024];
+
+    for (size_t i = 0; i < sizeof(budgets) / sizeof(budgets[0]); i++) {
+        struct fr_src_budget b;
+        struct fr_source *s;
+
+        snprintf(yaml, sizeof(yaml), "%s%s%s", base, budgets[i], cursor_listing);
+        s = open_text(yaml);
+        cr_assert_eq(s->ops->budget_seed(s->state, &b), 0);
+        cr_assert(b.window, "budget %zu: a window, spent at an even pace", i);
+        cr_assert_eq(b.known, known[i], "budget %zu: learned (0) or static (1)", i);
+        cr_assert_eq(b.rate, rate[i], "budget %zu: the per-minute limit", i);
+        fr_source_close(s);
+    }
+}
