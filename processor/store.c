@@ -130,7 +130,7 @@ const char proc_write_sql[] =
                           " $19::text[])"
        " AS t(id, fetched_ms, payload, hash, observed_ms, price_amazon, price_new,"
             " sales_rank, seller, seed_s, llm)"
-    "), was AS ("
+    "), was AS MATERIALIZED ("
      " SELECT input.*, i.content_hash, i.refresh_interval, i.last_updated, i.change_n,"
             " i.change_x, i.change_t, i.change_tc, i.change_prior, i.llm_want AS want,"
             " to_timestamp(input.fetched_ms / 1000.0) AS fetched"
