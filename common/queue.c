@@ -25,14 +25,34 @@ static struct fr_redis_script enqueue_lua = {.src =
     "end\n"
     "return added\n"};
 
-/* KEYS: hot, queue, batch, batches set. ARGV: max. */
-static struct fr_redis_script claim_lua = {.src =
+/* The id of a queue entry (a bare id, or JSON with a string "id"); nil for junk, which
+ * the processor dead-letters. */
+#define LUA_IDOF                                                                       \
+    "local function idof(v)\n"                                                          \
+    "  if string.byte(v, 1) ~= 123 then return v end\n"                                 \
+    "  local ok, t = pcall(cjson.decode, v)\n"                                          \
+    "  if ok and type(t) == 'table' and type(t.id) == 'string' then return t.id end\n"  \
+    "  return nil\n"                                                                    \
+    "end\n"
+
+/* KEYS: hot, queue, batch, batches set, holding. ARGV: max. An entry whose id a live
+ * batch already holds (a duplicate pushed by hand) is dropped: that batch fetches it. */
+static struct fr_redis_script claim_lua = {.src = LUA_IDOF
     "local n = tonumber(ARGV[1])\n"
     "local out = {}\n"
     "for _, q in ipairs({KEYS[1], KEYS[2]}) do\n"
-    "  if #out >= n then break end\n"
-    "  local got = redis.call('LPOP', q, n - #out)\n"
-    "  if got then for _, v in ipairs(got) do out[#out + 1] = v end end\n"
+    "  while #out < n do\n"
+    "    local got = redis.call('LPOP', q, n - #out)\n"
+    "    if not got then break end\n"
+    "    for _, v in ipairs(got) do\n"
+    "      local id = idof(v)\n"
+    "      local h = id and redis.call('HGET', KEYS[5], id)\n"
+    "      if not (h and h ~= KEYS[3] and redis.call('EXISTS', h) == 1) then\n"
+    "        if id then redis.call('HSET', KEYS[5], id, KEYS[3]) end\n"
+    "        out[#out + 1] = v\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
     "end\n"
     "if #out > 0 then\n"
     "  redis.call('RPUSH', KEYS[3], unpack(out))\n"
@@ -40,38 +60,49 @@ static struct fr_redis_script claim_lua = {.src =
     "end\n"
     "return out\n"};
 
-/* KEYS: batch, batches set, queued set, delayed. ARGV: ndone, done ids..., then
+/* KEYS: batch, batches set, queued set, delayed, holding. ARGV: ndone, done ids..., then
  * (id, due) pairs for retries. */
 static struct fr_redis_script ack_lua = {.src =
     "redis.call('DEL', KEYS[1])\n"
     "redis.call('SREM', KEYS[2], KEYS[1])\n"
     "local nd = tonumber(ARGV[1])\n"
-    "for i = 2, nd + 1 do redis.call('SREM', KEYS[3], ARGV[i]) end\n"
+    "for i = 2, nd + 1 do\n"
+    "  redis.call('SREM', KEYS[3], ARGV[i]); redis.call('HDEL', KEYS[5], ARGV[i])\n"
+    "end\n"
     "for i = nd + 2, #ARGV, 2 do\n"
     "  redis.call('ZADD', KEYS[4], ARGV[i + 1], ARGV[i])\n"
-    "  redis.call('SADD', KEYS[3], ARGV[i])\n"
+    "  redis.call('SADD', KEYS[3], ARGV[i]); redis.call('HDEL', KEYS[5], ARGV[i])\n"
     "end\n"
     "return 1\n"};
 
-/* KEYS: batch, batches set, queue. Puts the batch back at the head, in order. */
-static struct fr_redis_script hand_back_lua = {.src =
-    "local items = redis.call('LRANGE', KEYS[1], 0, -1)\n"
-    "for i = #items, 1, -1 do redis.call('LPUSH', KEYS[3], items[i]) end\n"
-    "redis.call('DEL', KEYS[1])\n"
-    "redis.call('SREM', KEYS[2], KEYS[1])\n"
-    "return #items\n"};
+/* Lua: puts the entries of batch list b back at the head of queue q, in order, and lets
+ * go of their ids in holding h. */
+#define LUA_REQUEUE                                                                    \
+    "local function requeue(b, q, h)\n"                                                 \
+    "  local items = redis.call('LRANGE', b, 0, -1)\n"                                  \
+    "  for i = #items, 1, -1 do\n"                                                      \
+    "    redis.call('LPUSH', q, items[i])\n"                                            \
+    "    local id = idof(items[i])\n"                                                   \
+    "    if id and redis.call('HGET', h, id) == b then redis.call('HDEL', h, id) end\n" \
+    "  end\n"                                                                           \
+    "  redis.call('DEL', b)\n"                                                          \
+    "  return #items\n"                                                                 \
+    "end\n"
 
-/* KEYS: workers set, queue. ARGV: key prefix. Requeues batches of dead workers. */
-static struct fr_redis_script reap_lua = {.src =
+/* KEYS: batch, batches set, queue, holding. Puts the batch back at the head, in order. */
+static struct fr_redis_script hand_back_lua = {.src = LUA_IDOF LUA_REQUEUE
+    "local n = requeue(KEYS[1], KEYS[3], KEYS[4])\n"
+    "redis.call('SREM', KEYS[2], KEYS[1])\n"
+    "return n\n"};
+
+/* KEYS: workers set, queue, holding. ARGV: key prefix. Requeues batches of dead workers. */
+static struct fr_redis_script reap_lua = {.src = LUA_IDOF LUA_REQUEUE
     "local workers, items = 0, 0\n"
     "for _, w in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
     "  if redis.call('EXISTS', ARGV[1] .. 'worker:' .. w) == 0 then\n"
     "    local set = ARGV[1] .. 'batches:' .. w\n"
     "    for _, b in ipairs(redis.call('SMEMBERS', set)) do\n"
-    "      local got = redis.call('LRANGE', b, 0, -1)\n"
-    "      for i = #got, 1, -1 do redis.call('LPUSH', KEYS[2], got[i]) end\n"
-    "      items = items + #got\n"
-    "      redis.call('DEL', b)\n"
+    "      items = items + requeue(b, KEYS[2], KEYS[3])\n"
     "    end\n"
     "    redis.call('DEL', set)\n"
     "    redis.call('SREM', KEYS[1], w)\n"
@@ -96,6 +127,10 @@ void fr_queue_init(struct fr_queue *q, struct fr_redis *r, const char *source, c
     snprintf(q->prefix, sizeof(q->prefix), "freshet:{%s}:", source);
     fr_strlcpy(q->source, source, sizeof(q->source));
     fr_strlcpy(q->worker, worker, sizeof(q->worker));
+    /* Batch keys never repeat, even for a worker id reused after a restart: `holding`
+     * may still name an old batch, which must not be taken for a live one. A process
+     * makes far fewer than 1,000 batches a millisecond. */
+    q->batch_seq = (uint64_t)fr_wall_ms() * 1000;
 }
 
 void fr_queue_key(const struct fr_queue *q, const char *suffix, char *out, size_t n)
@@ -208,7 +243,8 @@ void fr_queue_batch_release(struct fr_queue_batch *b)
 int fr_queue_claim(struct fr_queue *q, size_t max, struct fr_queue_batch *b, struct fr_error *err)
 {
     char hot[160], queue[160], batches[300], maxs[24], suffix[200];
-    const char *keys[4] = {hot, queue, b->key, batches};
+    char holding[160];
+    const char *keys[5] = {hot, queue, b->key, batches, holding};
     const char *args[1] = {maxs};
     redisReply *rep;
     int rc;
@@ -222,7 +258,8 @@ int fr_queue_claim(struct fr_queue *q, size_t max, struct fr_queue_batch *b, str
     snprintf(suffix, sizeof(suffix), "batches:%s", q->worker);
     fr_queue_key(q, suffix, batches, sizeof(batches));
     snprintf(maxs, sizeof(maxs), "%zu", max);
-    rc = fr_redis_eval(q->redis, &claim_lua, &rep, err, 4, keys, 1, args);
+    fr_queue_key(q, "holding", holding, sizeof(holding));
+    rc = fr_redis_eval(q->redis, &claim_lua, &rep, err, 5, keys, 1, args);
     if (rc != 0)
         return rc;
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0) {
@@ -251,7 +288,8 @@ int fr_queue_ack(struct fr_queue *q, const char *batch_key, const char *const *d
                  struct fr_error *err)
 {
     char batches[300], queued[160], delayed[160], suffix[200], nd[24];
-    const char *keys[4] = {batch_key, batches, queued, delayed};
+    char holding[160];
+    const char *keys[5] = {batch_key, batches, queued, delayed, holding};
     size_t nargs = 1 + ndone + 2 * nretry;
     const char **args = fr_xcalloc(nargs, sizeof(*args));
     char(*dues)[24] = fr_xcalloc(nretry ? nretry : 1, sizeof(*dues));
@@ -272,7 +310,8 @@ int fr_queue_ack(struct fr_queue *q, const char *batch_key, const char *const *d
         args[k++] = retry[i];
         args[k++] = dues[i];
     }
-    rc = fr_redis_eval_argv(q->redis, &ack_lua, &rep, err, 4, keys, (int)nargs, args);
+    fr_queue_key(q, "holding", holding, sizeof(holding));
+    rc = fr_redis_eval_argv(q->redis, &ack_lua, &rep, err, 5, keys, (int)nargs, args);
     if (rep)
         freeReplyObject(rep);
     free(args);
@@ -283,14 +322,16 @@ int fr_queue_ack(struct fr_queue *q, const char *batch_key, const char *const *d
 int fr_queue_hand_back(struct fr_queue *q, const char *batch_key, struct fr_error *err)
 {
     char batches[300], queue[160], suffix[200];
-    const char *keys[3] = {batch_key, batches, queue};
+    char holding[160];
+    const char *keys[4] = {batch_key, batches, queue, holding};
     redisReply *rep;
     int rc;
 
     snprintf(suffix, sizeof(suffix), "batches:%s", q->worker);
     fr_queue_key(q, suffix, batches, sizeof(batches));
     fr_queue_key(q, "queue", queue, sizeof(queue));
-    rc = fr_redis_eval(q->redis, &hand_back_lua, &rep, err, 3, keys, 0, NULL);
+    fr_queue_key(q, "holding", holding, sizeof(holding));
+    rc = fr_redis_eval(q->redis, &hand_back_lua, &rep, err, 4, keys, 0, NULL);
     if (rc == 0)
         freeReplyObject(rep);
     return rc;
@@ -362,14 +403,16 @@ int fr_queue_retire(struct fr_queue *q, struct fr_error *err)
 int fr_queue_reap(struct fr_queue *q, size_t *workers, size_t *items, struct fr_error *err)
 {
     char wset[160], queue[160];
-    const char *keys[2] = {wset, queue};
+    char holding[160];
+    const char *keys[3] = {wset, queue, holding};
     const char *args[1] = {q->prefix};
     redisReply *rep;
     int rc;
 
     fr_queue_key(q, "workers", wset, sizeof(wset));
     fr_queue_key(q, "queue", queue, sizeof(queue));
-    rc = fr_redis_eval(q->redis, &reap_lua, &rep, err, 2, keys, 1, args);
+    fr_queue_key(q, "holding", holding, sizeof(holding));
+    rc = fr_redis_eval(q->redis, &reap_lua, &rep, err, 3, keys, 1, args);
     if (rc != 0)
         return rc;
     if (workers)
@@ -459,18 +502,42 @@ int fr_queue_held(struct fr_queue *q, const char *const *ids, size_t n, int *hel
     return 0;
 }
 
-int fr_queue_sentinel(struct fr_queue *q, int *lost, struct fr_error *err)
+/* KEYS: sentinel, flushed. ARGV: now. */
+static struct fr_redis_script sentinel_lua = {.src =
+    "if redis.call('SET', KEYS[1], ARGV[1], 'NX') then\n"
+    "  redis.call('SET', KEYS[2], ARGV[1])\n"
+    "  return tonumber(ARGV[1])\n"
+    "end\n"
+    "return tonumber(redis.call('GET', KEYS[2]) or '0')\n"};
+
+int fr_queue_sentinel(struct fr_queue *q, int64_t *lost_ms, struct fr_error *err)
+{
+    char key[160], flushed[160], now[24];
+    const char *keys[2] = {key, flushed};
+    const char *argv[1] = {now};
+    redisReply *rep;
+    int rc;
+
+    fr_queue_key(q, "sentinel", key, sizeof(key));
+    fr_queue_key(q, "flushed", flushed, sizeof(flushed));
+    snprintf(now, sizeof(now), "%lld", (long long)fr_wall_ms());
+    rc = fr_redis_eval(q->redis, &sentinel_lua, &rep, err, 2, keys, 1, argv);
+    if (rc != 0)
+        return rc;
+    *lost_ms = rep->type == REDIS_REPLY_INTEGER ? (int64_t)rep->integer : 0;
+    freeReplyObject(rep);
+    return 0;
+}
+
+int fr_queue_flush_recovered(struct fr_queue *q, struct fr_error *err)
 {
     char key[160];
     redisReply *rep;
     int rc;
 
-    fr_queue_key(q, "sentinel", key, sizeof(key));
-    /* SET NX answers nil when the key exists: then nothing was lost. */
-    rc = fr_redis_cmd(q->redis, &rep, err, "SET %s %lld NX", key, (long long)fr_wall_ms());
-    if (rc != 0)
+    fr_queue_key(q, "flushed", key, sizeof(key));
+    if ((rc = fr_redis_cmd(q->redis, &rep, err, "DEL %s", key)) != 0)
         return rc;
-    *lost = rep->type == REDIS_REPLY_STATUS;
     freeReplyObject(rep);
     return 0;
 }

@@ -2,9 +2,10 @@
  * queue — freshet's work queue in Redis: what is waiting, what a worker holds, what
  * waits for a retry, what is dead. Every key starts with "freshet:{<source>}:" (the
  * hash tag keeps a source in one Redis Cluster slot, so the Lua scripts may touch all
- * of them). Redis carries hints only: PostgreSQL decides who owns an item (see the
- * claim in processor/), so a duplicate or a lost entry costs no upstream request and
- * loses nothing — the refresher re-enqueues pending rows Redis no longer holds.
+ * of them). The batch list is the claim: an id is in one batch at a time (`queued`
+ * guards every enqueue, `holding` catches a duplicate pushed by hand), and PostgreSQL
+ * fences the writes by fetch time (see processor/store.h). A lost entry loses nothing:
+ * the refresher re-enqueues pending rows Redis no longer holds.
  *
  *   queue            list  ids waiting, normal priority; operators RPUSH here
  *   queue:hot        list  ids waiting, priority 1-2 (new discoveries first)
@@ -16,6 +17,11 @@
  *   delayed          zset  ids waiting for a retry, score = due time (unix ms)
  *   dead             list  dead letters: JSON {item, reason, time, source}
  *   sentinel         str   set by the refresher; missing means Redis lost its data
+ *   flushed          str   when the refresher found it missing (unix ms), until the
+ *                          pending rows Redis lost are re-enqueued
+ *   holding          hash  id -> the batch list holding it: a second entry of an id
+ *                          some live batch holds is dropped when claimed, so two
+ *                          processors never fetch one id at once
  *
  * A queue item is a bare id or a JSON object {"id": ..., "priority": n}.
  */
@@ -111,8 +117,12 @@ void fr_queue_export_depths(void *queue);
 int fr_queue_held(struct fr_queue *q, const char *const *ids, size_t n, int *held,
                   struct fr_error *err);
 
-/* Checks the flush sentinel; creates it when missing. *lost = 1 when it was missing
- * (Redis restarted empty or was flushed since the last check). */
-int fr_queue_sentinel(struct fr_queue *q, int *lost, struct fr_error *err);
+/* Checks the flush sentinel; creates it when missing (Redis restarted empty or was
+ * flushed) and then records the time it was found missing in `flushed`, for every
+ * refresher of the fleet. *lost_ms gets that time (unix ms) while the loss is not yet
+ * recovered (see fr_queue_flush_recovered), else 0. */
+int fr_queue_sentinel(struct fr_queue *q, int64_t *lost_ms, struct fr_error *err);
+/* The pending rows lost with Redis's data were re-enqueued: forgets `flushed`. */
+int fr_queue_flush_recovered(struct fr_queue *q, struct fr_error *err);
 
 #endif

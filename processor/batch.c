@@ -55,6 +55,10 @@ int proc_batch_fetch(struct proc_batch *b)
 
     rc = src->ops->detail_request(src->state, ids, n, &req, &err);
     if (rc == 0) {
+        /* The fence of this batch's writes: the time its fetch started. */
+        int64_t now = fr_wall_ms();
+        for (size_t i = 0; i < b->n; i++)
+            b->items[i].claim.fetched_ms = now;
         req.cost = b->tokens;
         req.holdable = 1; /* answers wait in their sockets while PostgreSQL is behind */
         rc = fr_upstream_send(&p->up, &req, on_fetched, b, &err);
@@ -107,27 +111,17 @@ static void free_batch(struct proc_batch *b)
     free(b);
 }
 
-/* Releases the claims of items that go back to waiting without an attempt counted. */
+/* Items that go back to waiting without an attempt counted: they wait in `delayed`
+ * until due_ms. PostgreSQL holds no claim to give back. */
 void proc_batch_release(struct proc_batch *b, int64_t due_ms)
 {
-    struct proc *p = b->p;
-    const char **ids = fr_xcalloc(b->n ? b->n : 1, sizeof(*ids));
-    int64_t *leases = fr_xcalloc(b->n ? b->n : 1, sizeof(*leases));
-    size_t n = 0;
-
     for (size_t i = 0; i < b->n; i++) {
         struct proc_item *it = &b->items[i];
         if (it->claim.state != PROC_CLAIMED || it->outcome != ITEM_PENDING)
             continue;
-        ids[n] = it->id;
-        leases[n++] = it->claim.lease;
         it->outcome = ITEM_RETRY;
         it->retry_due_ms = due_ms;
     }
-    if (n > 0)
-        proc_store_release(&p->db, &p->store, ids, leases, n, NULL);
-    free(ids);
-    free(leases);
 }
 
 /* Adds each claimed item still pending, and not among its[0..n), with one reason. */
@@ -147,7 +141,7 @@ static size_t add_pending(struct proc_batch *b, const char *reason, struct proc_
             continue;
         its[n] = it;
         f[n].id = it->id;
-        f[n].lease = it->claim.lease;
+        f[n].fetched_ms = it->claim.fetched_ms;
         f[n++].reason = reason;
     }
     return n;
@@ -348,7 +342,7 @@ static size_t collect_results(struct proc_batch *b, struct proc_result *res)
         if (it == NULL || it->outcome != ITEM_PENDING)
             continue;
         res[n].id = it->id;
-        res[n].lease = it->claim.lease;
+        res[n].fetched_ms = it->claim.fetched_ms;
         res[n].rec = rec;
         res[n].payload_text = rec->text;
         rec->text = NULL;
@@ -396,7 +390,7 @@ static void fail_rest(struct proc_batch *b)
             continue;
         its[n] = it;
         f[n].id = it->id;
-        f[n].lease = it->claim.lease;
+        f[n].fetched_ms = it->claim.fetched_ms;
         f[n].reason = rec->reason[0] ? rec->reason : "malformed record";
         f[n++].final = rec->status == FR_SRC_ITEM_GONE;
     }

@@ -37,7 +37,8 @@ static const struct fr_opt opts[] = {
     {"FRESHET_GRACE", "grace", FR_OPT_DURATION, "8s", 0, 600000, C(grace_ms),
      "how long SIGTERM may take"},
     {"FRESHET_LEASE", "lease", FR_OPT_DURATION, "2m", 1000, 86400000, C(lease_ms),
-     "how long a claim on an item lasts (must exceed the request time limit)"},
+     "how long a batch may take from Redis to its write (must exceed the request time "
+     "limit; give the refresher the same)"},
     {"FRESHET_DEDUPE_WINDOW", "dedupe-window", FR_OPT_DURATION, "10m", 0, 86400000,
      C(dedupe_ms), "an id fetched within this is not fetched again when queued twice"},
     {"FRESHET_IDLE_POLL", "idle-poll", FR_OPT_DURATION, "200ms", 10, 60000, C(idle_ms),
@@ -209,9 +210,9 @@ static void setup(struct proc *p, struct fr_app *app)
         log_error("start-up failed: %s", err.msg);
         exit(1);
     }
-    /* The claim's plan hangs on the table's size: planned on every run, it reads by
+    /* The check's plan hangs on the table's size: planned on every run, it reads by
      * primary key whatever the size was when a connection first ran it. */
-    fr_dbq_replan(p->dbq, proc_claim_sql);
+    fr_dbq_replan(p->dbq, proc_check_sql);
     fr_http_set_worker(p->http, app->worker_id);
     fr_upstream_init(&p->up, p->http, &p->budget, p->src);
     if (p->http)

@@ -132,7 +132,7 @@ static void parse_entries(struct proc_batch *b, const struct fr_queue_batch *qb)
     }
 }
 
-/* Sorts the claim's answer onto the items; returns how many this batch now owns. */
+/* Sorts the check's answer onto the items; returns how many this batch fetches. */
 static size_t apply_claims(struct proc_batch *b, const struct proc_claim_out *out)
 {
     struct proc *p = b->p;
@@ -144,7 +144,7 @@ static size_t apply_claims(struct proc_batch *b, const struct proc_claim_out *ou
         if (out[i].state == PROC_CLAIMED) {
             claimed++;
         } else if (out[i].state == PROC_BUSY) {
-            it->outcome = ITEM_RETRY; /* someone else owns it: look again when its claim ends */
+            it->outcome = ITEM_RETRY; /* the check failed: look again later */
             it->retry_due_ms = out[i].busy_until_ms + 100;
             p->stats.deferred++;
         } else {
@@ -162,14 +162,15 @@ static void on_claimed(PGresult *res, const struct fr_error *err, void *arg)
     struct proc_claim_in *in = fr_xcalloc(b->n ? b->n : 1, sizeof(*in));
     struct proc_claim_out *out = fr_xcalloc(b->n ? b->n : 1, sizeof(*out));
     size_t claimed;
+    int late;
 
     for (size_t i = 0; i < b->n; i++)
         in[i].id = b->items[i].id;
     if (res != NULL) {
-        proc_store_claim_parse(res, in, b->n, out);
+        proc_store_check_parse(res, in, b->n, out);
     } else {
         /* PostgreSQL unreachable: hand everything back untouched, try again later. */
-        log_warn("claim failed, batch handed back: %s", err->msg);
+        log_warn("check failed, batch handed back: %s", err->msg);
         for (size_t i = 0; i < b->n; i++)
             out[i].state = PROC_BUSY, out[i].busy_until_ms = fr_wall_ms() + 1000;
     }
@@ -178,13 +179,22 @@ static void on_claimed(PGresult *res, const struct fr_error *err, void *arg)
     free(out);
     b->tokens = claimed > 0 ? fr_source_detail_cost(p->src, claimed) : 0;
     fr_budget_refund(&p->budget, full_cost(p) - b->tokens, NULL);
-    if (p->stopping)
-        proc_batch_release(b, fr_wall_ms() + 1000); /* shutting down: not fetched */
-    if (claimed == 0 || p->stopping || proc_batch_fetch(b) != 0)
+    /* A batch whose check took longer than half a lease is not fetched: after a Redis
+     * loss the refresher re-queues rows a lease after it noticed, so no fetch may start
+     * that late (it could be paid for twice). */
+    late = fr_mono_us() - b->started_us > p->cfg->lease_ms * 500;
+    if (late)
+        log_warn("check took over half a lease, batch handed back unfetched");
+    if (p->stopping || late) {
+        proc_batch_release(b, fr_wall_ms() + 1000); /* not fetched: nothing spent */
+        fr_budget_refund(&p->budget, b->tokens, NULL);
+        b->tokens = 0;
+    }
+    if (claimed == 0 || p->stopping || late || proc_batch_fetch(b) != 0)
         proc_batch_finish(b);
 }
 
-/* Claims the ids in PostgreSQL without blocking the loop; on_claimed goes on. */
+/* Checks the ids in PostgreSQL without blocking the loop; on_claimed goes on. */
 static void claim_in_db(struct proc_batch *b)
 {
     struct proc *p = b->p;
@@ -195,8 +205,8 @@ static void claim_in_db(struct proc_batch *b)
         in[i].id = b->items[i].id;
         in[i].priority = b->items[i].priority;
     }
-    proc_store_claim_params(&p->store, in, b->n, &pp);
-    fr_dbq_query(p->dbq, proc_claim_sql, pp.n, pp.v, on_claimed, b);
+    proc_store_check_params(&p->store, in, b->n, &pp);
+    fr_dbq_query(p->dbq, proc_check_sql, pp.n, pp.v, on_claimed, b);
     proc_params_release(&pp);
     free(in);
 }

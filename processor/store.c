@@ -23,46 +23,48 @@ static void interval_ms(char *out, size_t n, int64_t ms)
     snprintf(out, n, "%" PRId64 " milliseconds", ms);
 }
 
-/* Every id is looked up once by primary key (cur: a lookup per id, whatever the
- * statistics said when the plan was cached); the rest works from that. A plan over a
- * status index instead reads every pending row, dead versions included: so status is
- * only ever tested inside a CASE, which no partial index matches (an OR of equalities
- * on it became a BitmapOr over items_pending, items_due and items_failed: 140 ms a claim
- * at 50,000 rows). A failed row is claimed again only when it was last queued outside
- * the dedupe window: a stale duplicate of a dead id does not revive it. */
-const char proc_claim_sql[] =
+/* The check before a fetch: which ids of a batch are worth an upstream request. It only
+ * reads (Redis's batch list is the claim, see common/queue.h): a row waiting for work is
+ * fetched, an active row fetched within the dedupe window or a failed row queued within
+ * it is a duplicate and dropped. Writes happen only off the common path: a row for an id
+ * pushed without one, a failed row taken again (its attempts start over) and a pushed
+ * priority hotter than the row's. Every id is looked up once by primary key (cur: a lookup
+ * per id, whatever the statistics said when the plan was cached); status is only ever
+ * tested inside a CASE, which no partial index matches (an OR of equalities on it became
+ * a BitmapOr over items_pending, items_due and items_failed: 140 ms a claim at 50,000
+ * rows). */
+const char proc_check_sql[] =
     "WITH req AS ("
     "  SELECT * FROM unnest($2::text[], $3::smallint[]) AS r(id, prio)"
     "), cur AS ("
-    "  SELECT r.id, r.prio, x.known IS NOT NULL AS known, x.status, x.claimed_until"
+    "  SELECT r.id, r.prio, x.known IS NOT NULL AS known, x.status, x.go, x.priority"
     "  FROM req r LEFT JOIN LATERAL ("
-    "    SELECT true AS known, i.status, i.claimed_until FROM items i"
-    "    WHERE i.source = $1 AND i.id = r.id OFFSET 0) x ON true"
+    "    SELECT true AS known, i.status, i.priority, CASE i.status"
+    "      WHEN 'pending_processing' THEN true"
+    "      WHEN 'active' THEN coalesce(i.last_updated, '-infinity') < now() - $4::interval"
+    "      ELSE coalesce(i.queued_at, '-infinity') < now() - $4::interval END AS go"
+    "    FROM items i WHERE i.source = $1 AND i.id = r.id OFFSET 0) x ON true"
     "), ins AS ("
-    "  INSERT INTO items (source, id, priority, status, queued_at, lease, claimed_until)"
+    "  INSERT INTO items (source, id, priority, status, queued_at)"
     "  SELECT $1, c.id, CASE WHEN c.prio BETWEEN 1 AND 9 THEN c.prio ELSE 5 END,"
-    "         'pending_processing', now(), 1, now() + $4::interval FROM cur c"
+    "         'pending_processing', now() FROM cur c"
     "  WHERE NOT c.known"
     "  ON CONFLICT (source, id) DO NOTHING"
-    "  RETURNING id, lease, attempts"
+    "  RETURNING id"
+    "), odd AS ("
+    "  SELECT c.id, c.prio, c.status FROM cur c WHERE c.known AND c.go"
+    "    AND (c.status = 'failed' OR (c.prio BETWEEN 1 AND 9 AND c.prio < c.priority))"
     "), upd AS ("
-    "  UPDATE items i SET lease = i.lease + 1, claimed_until = now() + $4::interval,"
+    "  UPDATE items i SET"
     "         attempts = CASE WHEN i.status = 'failed' THEN 0 ELSE i.attempts END,"
-    "         priority = CASE WHEN r.prio BETWEEN 1 AND 9 THEN least(i.priority, r.prio)"
+    "         priority = CASE WHEN o.prio BETWEEN 1 AND 9 THEN least(i.priority, o.prio)"
     "                    ELSE i.priority END"
-    "  FROM req r"
-    "  WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = r.id"
-    "    AND (i.claimed_until IS NULL OR i.claimed_until < now())"
-    "    AND CASE i.status WHEN 'pending_processing' THEN true"
-    "          WHEN 'active' THEN coalesce(i.last_updated, '-infinity') < now() - $5::interval"
-    "          ELSE coalesce(i.queued_at, '-infinity') < now() - $5::interval END"
-    "  RETURNING i.id, i.lease, i.attempts"
+    "  FROM odd o"
+    "  WHERE i.source = $1 AND i.id = ANY(ARRAY(SELECT id FROM odd)) AND i.id = o.id"
+    "  RETURNING i.id"
     ")"
-    "SELECT id, lease, attempts, 0::bigint FROM ins"
-    " UNION ALL SELECT id, lease, attempts, 0::bigint FROM upd"
-    " UNION ALL SELECT c.id, 0::bigint, 0, (extract(epoch FROM c.claimed_until) * 1000)::bigint"
-    "  FROM cur c WHERE c.status = 'pending_processing' AND c.claimed_until >= now()"
-    "    AND c.id NOT IN (SELECT id FROM upd)";
+    "SELECT id FROM ins"
+    " UNION ALL SELECT id FROM cur WHERE known AND go";
 
 void proc_params_release(struct proc_params *pp)
 {
@@ -71,7 +73,7 @@ void proc_params_release(struct proc_params *pp)
     pp->na = 0;
 }
 
-void proc_store_claim_params(const struct proc_store_cfg *c, const struct proc_claim_in *in,
+void proc_store_check_params(const struct proc_store_cfg *c, const struct proc_claim_in *in,
                              size_t n, struct proc_params *pp)
 {
     memset(pp, 0, sizeof(*pp));
@@ -82,31 +84,24 @@ void proc_store_claim_params(const struct proc_store_cfg *c, const struct proc_c
         fr_pgarr_str(&pp->a[0], in[i].id);
         fr_pgarr_int(&pp->a[1], in[i].priority);
     }
-    interval_ms(pp->s[0], sizeof(pp->s[0]), c->lease_ms);
-    interval_ms(pp->s[1], sizeof(pp->s[1]), c->dedupe_ms);
-    pp->n = 5;
+    interval_ms(pp->s[0], sizeof(pp->s[0]), c->dedupe_ms);
+    pp->n = 4;
     pp->v[0] = c->source;
     pp->v[1] = fr_pgarr_close(&pp->a[0]);
     pp->v[2] = fr_pgarr_close(&pp->a[1]);
     pp->v[3] = pp->s[0];
-    pp->v[4] = pp->s[1];
 }
 
-void proc_store_claim_parse(PGresult *res, const struct proc_claim_in *in, size_t n,
+void proc_store_check_parse(PGresult *res, const struct proc_claim_in *in, size_t n,
                             struct proc_claim_out *out)
 {
     for (size_t i = 0; i < n; i++)
         memset(&out[i], 0, sizeof(out[i])), out[i].state = PROC_DROP;
     for (int r = 0; r < PQntuples(res); r++) {
         const char *id = PQgetvalue(res, r, 0);
-        int64_t until = strtoll(PQgetvalue(res, r, 3), NULL, 10);
         for (size_t i = 0; i < n; i++) {
-            if (strcmp(in[i].id, id) != 0)
-                continue;
-            out[i].state = until ? PROC_BUSY : PROC_CLAIMED;
-            out[i].lease = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-            out[i].attempts = atoi(PQgetvalue(res, r, 2));
-            out[i].busy_until_ms = until;
+            if (strcmp(in[i].id, id) == 0)
+                out[i].state = PROC_CLAIMED;
         }
     }
 }
@@ -123,74 +118,81 @@ void proc_store_claim_parse(PGresult *res, const struct proc_claim_in *in, size_
  * see common/freshness.h) the interval is its band's, but at most twice the interval
  * just observed: an estimate from a few fetches must not park an item for long (and a
  * first fetch with no prior but the default one comes back at FRESHET_REFRESH_MIN).
+ * `was` pairs each result with the row's stored values (was.hash is the fetched hash,
+ * was.content_hash the stored one): the update then joins one row set, by key (joining
+ * input and the stored values there made a nested loop of n x n).
  * Without a plan (policy adaptive, or no plan yet) it moves by the Nutch-style
  * factors. */
 const char proc_write_sql[] =
     "WITH input AS ("
-    "  SELECT * FROM unnest($2::text[], $3::bigint[], $4::jsonb[], $5::text[], $6::bigint[],"
-    "                       $7::int[], $8::int[], $9::int[], $10::text[], $11::bigint[],"
-    "                       $19::text[], $21::jsonb[])"
-    "    AS t(id, lease, payload, hash, observed_ms, price_amazon, price_new, sales_rank,"
-    "         seller, seed_s, llm, fields)"
-    "), old AS ("
-    "  SELECT i.id, i.content_hash, i.refresh_interval, i.last_updated, i.change_n,"
-    "         i.change_x, i.change_t, i.change_tc, i.change_prior, i.llm_want AS want"
-    "  FROM items i"
-    "  JOIN input ON i.source = $1 AND i.id = input.id AND i.lease = input.lease"
-    "  WHERE i.id = ANY($2::text[])"
-    "  FOR UPDATE OF i"
+     " SELECT * FROM unnest($2::text[], $3::bigint[], $4::jsonb[], $5::text[], $6::bigint[],"
+                          " $7::int[], $8::int[], $9::int[], $10::text[], $11::bigint[],"
+                          " $19::text[], $21::jsonb[])"
+       " AS t(id, fetched_ms, payload, hash, observed_ms, price_amazon, price_new,"
+            " sales_rank, seller, seed_s, llm, fields)"
+    "), was AS MATERIALIZED ("
+     " SELECT input.*, i.content_hash, i.refresh_interval, i.last_updated, i.change_n,"
+            " i.change_x, i.change_t, i.change_tc, i.change_prior, i.llm_want AS want,"
+            " to_timestamp(input.fetched_ms / 1000.0) AS fetched"
+     " FROM items i"
+     " JOIN input ON i.source = $1 AND i.id = input.id"
+     " WHERE i.id = ANY($2::text[])"
+       " AND coalesce(i.last_updated, '-infinity') < to_timestamp(input.fetched_ms / 1000.0)"
     "), upd AS ("
-    "  UPDATE items i SET status = 'active', content_hash = input.hash,"
-    "  payload = llm_keep(input.payload, i.payload), llm_want = coalesce(input.llm, old.want),"
-    "  llm_due = CASE WHEN llm_changed(input.llm, old.want) THEN now() ELSE i.llm_due END,"
-    "  llm_bad = CASE WHEN llm_changed(input.llm, old.want) THEN 0 ELSE i.llm_bad END,"
-    "         last_updated = now(), attempts = 0, last_error = NULL, claimed_until = NULL,"
-    "         last_changed = CASE WHEN old.content_hash IS DISTINCT FROM input.hash"
-    "                        THEN now() ELSE i.last_changed END,"
-    "         change_n = ob.n * ob.k, change_x = ob.x * ob.k, change_t = ob.t * ob.k,"
-    "         change_tc = ob.tc * ob.k, change_prior = f.own_prior, change_rate = est.rate,"
-    "         refresh_interval = iv.v, next_update_due = now() + iv.v"
-    "  FROM input JOIN old ON old.id = input.id,"
-    "  LATERAL (SELECT old.content_hash IS NULL OR old.last_updated IS NULL AS first,"
-    "    old.content_hash IS DISTINCT FROM input.hash AS changed,"
-    "    greatest(extract(epoch FROM now() - old.last_updated)::float8, 0.001) AS dt,"
-    "    CASE WHEN old.content_hash IS NULL OR old.last_updated IS NULL"
-    "      THEN CASE WHEN input.seed_s > 0 THEN 1.0 / input.seed_s END"
-    "      ELSE old.change_prior END AS own_prior) f,"
-    "  LATERAL (SELECT CASE WHEN f.first THEN 0 ELSE old.change_n + 1 END AS n,"
-    "    CASE WHEN f.first THEN 0 ELSE old.change_x + f.changed::int END AS x,"
-    "    CASE WHEN f.first THEN 0 ELSE old.change_t + f.dt END AS t,"
-    "    CASE WHEN f.first THEN 0 ELSE old.change_tc + f.changed::int * f.dt END AS tc,"
-    "    CASE WHEN NOT f.first AND old.change_n + 1 > 32"
-    "      THEN 32 / (old.change_n + 1) ELSE 1.0 END AS k,"
-    "    coalesce(f.own_prior, nullif($20::float8, 0),"
-    "      1.0 / extract(epoch FROM old.refresh_interval)) AS prior) ob,"
-    "  LATERAL (SELECT change_rate_estimate(ob.n, ob.x, ob.t, ob.tc, ob.prior) AS rate) est,"
-    "  LATERAL (SELECT least(greatest(CASE"
-    "         WHEN cardinality($16::float8[]) = " FR_STR(FR_FRESH_BANDS)
-    "           THEN make_interval(secs => least(plan_interval($16, est.rate, $17, $18),"
-    "             CASE WHEN NOT f.first THEN 2 * f.dt"
-    "                  WHEN ob.prior = f.own_prior OR $20::float8 > 0 THEN 'Infinity'"
-    "                  ELSE 0 END))"
-    "         WHEN f.first AND input.seed_s > 0"
-    "           THEN make_interval(secs => input.seed_s)"
-    "         WHEN f.first THEN old.refresh_interval"
-    "         WHEN old.content_hash IS DISTINCT FROM input.hash"
-    "           THEN old.refresh_interval * (1 - $14::float8)"
-    "         ELSE old.refresh_interval * (1 + $15::float8) END,"
-    "         $12::interval), $13::interval) AS v) iv"
-    "  WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = input.id"
-    "  RETURNING i.id, (old.content_hash IS DISTINCT FROM input.hash) AS changed"
+     " UPDATE items i SET status = 'active', content_hash = was.hash,"
+     " payload = CASE WHEN was.content_hash IS DISTINCT FROM was.hash"
+       " THEN llm_keep(was.payload, i.payload) ELSE i.payload END,"
+     " llm_want = coalesce(was.llm, was.want),"
+     " llm_due = CASE WHEN llm_changed(was.llm, was.want) THEN now() ELSE i.llm_due END,"
+     " llm_bad = CASE WHEN llm_changed(was.llm, was.want) THEN 0 ELSE i.llm_bad END,"
+            " last_updated = was.fetched, attempts = 0, last_error = NULL,"
+            " last_changed = CASE WHEN was.content_hash IS DISTINCT FROM was.hash"
+                           " THEN now() ELSE i.last_changed END,"
+            " change_n = ob.n * ob.k, change_x = ob.x * ob.k, change_t = ob.t * ob.k,"
+            " change_tc = ob.tc * ob.k, change_prior = f.own_prior, change_rate = est.rate,"
+            " refresh_interval = iv.v, next_update_due = now() + iv.v"
+     " FROM was,"
+     " LATERAL (SELECT was.content_hash IS NULL OR was.last_updated IS NULL AS first,"
+       " was.content_hash IS DISTINCT FROM was.hash AS changed,"
+       " greatest(extract(epoch FROM was.fetched - was.last_updated)::float8, 0.001) AS dt,"
+       " CASE WHEN was.content_hash IS NULL OR was.last_updated IS NULL"
+         " THEN CASE WHEN was.seed_s > 0 THEN 1.0 / was.seed_s END"
+         " ELSE was.change_prior END AS own_prior) f,"
+     " LATERAL (SELECT CASE WHEN f.first THEN 0 ELSE was.change_n + 1 END AS n,"
+       " CASE WHEN f.first THEN 0 ELSE was.change_x + f.changed::int END AS x,"
+       " CASE WHEN f.first THEN 0 ELSE was.change_t + f.dt END AS t,"
+       " CASE WHEN f.first THEN 0 ELSE was.change_tc + f.changed::int * f.dt END AS tc,"
+       " CASE WHEN NOT f.first AND was.change_n + 1 > 32"
+         " THEN 32 / (was.change_n + 1) ELSE 1.0 END AS k,"
+       " coalesce(f.own_prior, nullif($20::float8, 0),"
+         " 1.0 / extract(epoch FROM was.refresh_interval)) AS prior) ob,"
+     " LATERAL (SELECT change_rate_estimate(ob.n, ob.x, ob.t, ob.tc, ob.prior) AS rate) est,"
+     " LATERAL (SELECT least(greatest(CASE"
+            " WHEN cardinality($16::float8[]) = " FR_STR(FR_FRESH_BANDS)
+              " THEN make_interval(secs => least(plan_interval($16, est.rate, $17, $18),"
+                " CASE WHEN NOT f.first THEN 2 * f.dt"
+                     " WHEN ob.prior = f.own_prior OR $20::float8 > 0 THEN 'Infinity'"
+                     " ELSE 0 END))"
+            " WHEN f.first AND was.seed_s > 0"
+              " THEN make_interval(secs => was.seed_s)"
+            " WHEN f.first THEN was.refresh_interval"
+            " WHEN was.content_hash IS DISTINCT FROM was.hash"
+              " THEN was.refresh_interval * (1 - $14::float8)"
+            " ELSE was.refresh_interval * (1 + $15::float8) END,"
+            " $12::interval), $13::interval) AS v) iv"
+     " WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = was.id"
+       " AND coalesce(i.last_updated, '-infinity') < was.fetched"
+     " RETURNING i.id, (was.content_hash IS DISTINCT FROM was.hash) AS changed"
     "), hist AS ("
-    "  INSERT INTO item_history (source, id, observed_at, content_hash, price_amazon,"
-    "                            price_new, sales_rank, buybox_seller_id, fields)"
-    "  SELECT $1, input.id,"
-    "         CASE WHEN input.observed_ms > 0 THEN to_timestamp(input.observed_ms / 1000.0)"
-    "              ELSE now() END,"
-    "         input.hash, nullif(input.price_amazon, -1), nullif(input.price_new, -1),"
-    "         nullif(input.sales_rank, -1), nullif(input.seller, ''), input.fields"
-    "  FROM input JOIN upd ON upd.id = input.id WHERE upd.changed"
-    "  ON CONFLICT DO NOTHING RETURNING 1"
+     " INSERT INTO item_history (source, id, observed_at, content_hash, price_amazon,"
+                               " price_new, sales_rank, buybox_seller_id, fields)"
+     " SELECT $1, input.id,"
+            " CASE WHEN input.observed_ms > 0 THEN to_timestamp(input.observed_ms / 1000.0)"
+                 " ELSE now() END,"
+            " input.hash, nullif(input.price_amazon, -1), nullif(input.price_new, -1),"
+            " nullif(input.sales_rank, -1), nullif(input.seller, ''), input.fields"
+     " FROM input JOIN upd ON upd.id = input.id WHERE upd.changed"
+     " ON CONFLICT DO NOTHING RETURNING 1"
     ")"
     "SELECT id, changed, (SELECT count(*) FROM hist) FROM upd";
 
@@ -204,7 +206,7 @@ void proc_store_write_params(const struct proc_store_cfg *c, const struct proc_r
     for (size_t i = 0; i < n; i++) {
         const struct fr_src_item *p = r[i].rec;
         fr_pgarr_str(&pp->a[0], r[i].id);
-        fr_pgarr_int(&pp->a[1], r[i].lease);
+        fr_pgarr_int(&pp->a[1], r[i].fetched_ms);
         fr_pgarr_str(&pp->a[2], r[i].payload_text);
         fr_pgarr_str(&pp->a[3], p->content_hash);
         fr_pgarr_int(&pp->a[4], p->observed_at_ms);
@@ -259,17 +261,16 @@ int64_t proc_store_write_parse(PGresult *res, struct proc_result *r, size_t n)
 static const char fail_sql[] =
     "WITH input AS ("
     "  SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bool[])"
-    "    AS t(id, lease, reason, final)"
+    "    AS t(id, fetched_ms, reason, final)"
     "), upd AS ("
     "  UPDATE items i SET attempts = i.attempts + 1, last_error = input.reason,"
-    "         claimed_until = NULL,"
     "         status = CASE WHEN NOT (input.final OR i.attempts + 1 >= $6) THEN i.status"
     "                       WHEN i.payload IS NOT NULL THEN 'active' ELSE 'failed' END,"
     "         next_update_due = CASE WHEN (input.final OR i.attempts + 1 >= $6)"
     "                                 AND i.payload IS NOT NULL"
     "                           THEN now() + i.refresh_interval ELSE i.next_update_due END"
     "  FROM input WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = input.id"
-    "    AND i.lease = input.lease"
+    "    AND coalesce(i.last_updated, '-infinity') < to_timestamp(input.fetched_ms / 1000.0)"
     "  RETURNING i.id, i.attempts, i.status, (input.final OR i.attempts >= $6) AS done"
     ")"
     "SELECT id, attempts, status, done FROM upd";
@@ -287,7 +288,7 @@ int proc_store_fail(struct fr_db *db, const struct proc_store_cfg *c, struct pro
         fr_pgarr_open(&a[k]);
     for (size_t i = 0; i < n; i++) {
         fr_pgarr_str(&a[0], f[i].id);
-        fr_pgarr_int(&a[1], f[i].lease);
+        fr_pgarr_int(&a[1], f[i].fetched_ms);
         fr_pgarr_str(&a[2], f[i].reason);
         fr_pgarr_bool(&a[3], f[i].final);
         f[i].outcome = -1;
@@ -317,31 +318,4 @@ int proc_store_fail(struct fr_db *db, const struct proc_store_cfg *c, struct pro
     }
     PQclear(res);
     return 0;
-}
-
-int proc_store_release(struct fr_db *db, const struct proc_store_cfg *c, const char *const *ids,
-                       const int64_t *leases, size_t n, struct fr_error *err)
-{
-    struct fr_pgarr a, l;
-    const char *params[3];
-    int rc;
-
-    fr_pgarr_open(&a);
-    fr_pgarr_open(&l);
-    for (size_t i = 0; i < n; i++) {
-        fr_pgarr_str(&a, ids[i]);
-        fr_pgarr_int(&l, leases[i]);
-    }
-    params[0] = c->source;
-    params[1] = fr_pgarr_close(&a);
-    params[2] = fr_pgarr_close(&l);
-    rc = fr_db_query(db,
-                     "UPDATE items i SET claimed_until = NULL"
-                     " FROM unnest($2::text[], $3::bigint[]) AS t(id, lease)"
-                     " WHERE i.source = $1 AND i.id = ANY($2::text[]) AND i.id = t.id"
-                     "   AND i.lease = t.lease",
-                     3, params, NULL, err);
-    fr_buf_release(&a.buf);
-    fr_buf_release(&l.buf);
-    return rc;
 }

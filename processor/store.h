@@ -1,12 +1,15 @@
 /*
- * store — the processor's PostgreSQL statements, each one round trip per batch:
- * claim (PostgreSQL decides who owns an item), the fenced write of results (payload,
- * history, active, adaptive schedule in one statement), failure accounting, and the
- * release of claims handed back.
+ * store — the processor's PostgreSQL statements, each one round trip per batch: the
+ * check before a fetch (which ids are worth a request; it only reads on the common
+ * path), the fenced write of results (payload, history, active, adaptive schedule in one
+ * statement) and failure accounting.
  *
- * Fencing: every claim bumps the row's `lease`; a write carries the lease it claimed
- * with and changes nothing when the row has been claimed again since (a processor that
- * stalled past its claim cannot overwrite newer work).
+ * Who works on an item is decided in Redis: an id sits in one batch list at a time (see
+ * common/queue.h). PostgreSQL fences every write by fetch time instead: a result or a
+ * failure is stored only when its fetch started after the fetch the row holds
+ * (`last_updated`), so a processor that stalled past its batch's life cannot overwrite
+ * newer data and history never goes back in time. Fetch times are the processors' wall
+ * clocks: keep them in step (NTP), as any fleet must.
  */
 #ifndef PROC_STORE_H
 #define PROC_STORE_H
@@ -25,16 +28,17 @@ struct proc_claim_in {
 
 enum proc_claim_state { PROC_CLAIMED = 0, PROC_BUSY = 1, PROC_DROP = 2 };
 
+/* PROC_CLAIMED: fetch it; PROC_DROP: a duplicate, no fetch; PROC_BUSY: not now (the
+ * check failed), look again at busy_until_ms. */
 struct proc_claim_out {
     int state;
-    int64_t lease;
-    int attempts;
-    int64_t busy_until_ms; /* PROC_BUSY: when the other claim ends (unix ms) */
+    int64_t fetched_ms;    /* when its fetch started (unix ms): the write's fence */
+    int64_t busy_until_ms; /* PROC_BUSY: when to look again (unix ms) */
 };
 
 struct proc_store_cfg {
     const char *source;
-    int64_t lease_ms;        /* how long a claim lasts */
+    int64_t lease_ms;        /* how long a batch may take from Redis to its write */
     int64_t dedupe_ms;       /* an active row fetched within this, or a failed row queued
                               * within it, is not fetched again: a stale duplicate of a dead
                               * id does not revive it (freshetctl dlq retry does) */
@@ -59,17 +63,17 @@ struct proc_params {
 };
 void proc_params_release(struct proc_params *pp);
 
-/* Claims ids (creating rows for ids pushed without one): proc_claim_sql with the
+/* Checks ids (creating rows for ids pushed without one): proc_check_sql with the
  * parameters built here; the result is read into out[i], matching in[i]. */
-extern const char proc_claim_sql[];
-void proc_store_claim_params(const struct proc_store_cfg *c, const struct proc_claim_in *in,
+extern const char proc_check_sql[];
+void proc_store_check_params(const struct proc_store_cfg *c, const struct proc_claim_in *in,
                              size_t n, struct proc_params *pp);
-void proc_store_claim_parse(PGresult *res, const struct proc_claim_in *in, size_t n,
+void proc_store_check_parse(PGresult *res, const struct proc_claim_in *in, size_t n,
                             struct proc_claim_out *out);
 
 struct proc_result {
     const char *id;
-    int64_t lease;
+    int64_t fetched_ms; /* when its fetch started (unix ms): the fence */
     const struct fr_src_item *rec;    /* status OK: hash, times, observation */
     char *payload_text;               /* owned by the caller */
     char llm_hash[65];                /* the analysis's input hash of the payload; "" when
@@ -89,7 +93,7 @@ int64_t proc_store_write_parse(PGresult *res, struct proc_result *r, size_t n);
 
 struct proc_failure {
     const char *id;
-    int64_t lease;
+    int64_t fetched_ms; /* when its fetch started (unix ms): the fence */
     const char *reason;
     int final;      /* fail now whatever the attempts (e.g. upstream says it does not exist) */
     int attempts;   /* out: attempts after this one */
@@ -100,8 +104,5 @@ struct proc_failure {
 int proc_store_fail(struct fr_db *db, const struct proc_store_cfg *c, struct proc_failure *f,
                     size_t n, struct fr_error *err);
 
-/* Gives claims back without counting an attempt (429, shutdown, stopped source). */
-int proc_store_release(struct fr_db *db, const struct proc_store_cfg *c, const char *const *ids,
-                       const int64_t *leases, size_t n, struct fr_error *err);
 
 #endif

@@ -42,6 +42,9 @@ static const struct fr_opt opts[] = {
      "tokens refreshing leaves to discovery"},
     {"FRESHET_RECOVER_AFTER", "recover-after", FR_OPT_DURATION, "30s", 0, 86400000,
      C(recover_after_ms), "a pending row no Redis key holds for this long is re-enqueued"},
+    {"FRESHET_LEASE", "lease", FR_OPT_DURATION, "2m", 1000, 86400000, C(lease_ms),
+     "the processors' lease: after Redis lost its data, pending rows are re-enqueued once "
+     "this has passed (batches in flight then are done)"},
     {"FRESHET_RETENTION", "retention", FR_OPT_DURATION, "365d", 86400000, 315360000000,
      C(retention_ms), "history partitions and worker runs older than this are dropped"},
     {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,

@@ -2,8 +2,10 @@
  * recover — nothing is lost: promotes retries whose time has come, requeues the
  * batches of processors whose heartbeat expired, and re-enqueues pending rows that no
  * Redis key holds (Redis flushed or restarted without persistence, or a worker died
- * between its commit and its enqueue). Rows a processor claims, and rows Redis still
- * holds, are left alone, so nothing legitimately in flight is queued twice.
+ * between its commit and its enqueue). Rows Redis still holds are left alone, and after
+ * a loss nothing is re-enqueued until a lease (FRESHET_LEASE) has passed since it was
+ * found: a processor starts no fetch later than half a lease after taking its batch and
+ * ends it within the lease, so nothing in flight is queued twice.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,6 @@
 static const char lost_sql[] =
     "SELECT id, priority, queued_at::text FROM items"
     " WHERE source = $1 AND status = 'pending_processing'"
-    "   AND (claimed_until IS NULL OR claimed_until < now())"
     "   AND queued_at < now() - $2::interval"
     "   AND (queued_at, id) > ($3::timestamptz, $5::text)"
     " ORDER BY queued_at, id LIMIT $4";
@@ -92,9 +93,10 @@ static int recover_lost(struct refr *r, int64_t age_ms, struct fr_error *err)
 int refr_recover(struct refr *r, struct fr_error *err)
 {
     size_t moved = 0, workers = 0, items = 0;
-    int lost = 0, rc;
+    int64_t lost_ms = 0;
+    int rc;
 
-    if ((rc = fr_queue_sentinel(&r->queue, &lost, err)) != 0)
+    if ((rc = fr_queue_sentinel(&r->queue, &lost_ms, err)) != 0)
         return rc;
     if ((rc = fr_queue_reap(&r->queue, &workers, &items, err)) != 0)
         return rc;
@@ -106,11 +108,21 @@ int refr_recover(struct refr *r, struct fr_error *err)
     if ((rc = fr_queue_promote(&r->queue, fr_wall_ms(), 10000, &moved, err)) != 0)
         return rc;
     r->stats.promoted += moved;
-    /* A new Redis has no sentinel either: warn only if pending work was in fact lost. */
-    if (lost)
-        log_info("no sentinel in redis (new, restarted without persistence, or flushed): "
-                 "re-enqueueing pending work now");
-    /* After a flush every unheld pending row is lost at once; otherwise only rows that
-     * stayed unheld past the grace are (a worker between its commit and its enqueue). */
-    return recover_lost(r, lost ? 0 : r->cfg->recover_after_ms, err);
+    if (lost_ms == 0) /* only rows unheld past the grace (a worker between its commit and
+                       * its enqueue) */
+        return recover_lost(r, r->cfg->recover_after_ms, err);
+    /* After a flush every unheld pending row is lost at once, but batches in flight
+     * when it happened are still being fetched: wait for their lease to end. */
+    if (fr_wall_ms() < lost_ms + r->cfg->lease_ms) {
+        if (!r->flush_noted) /* a new Redis has no sentinel either */
+            log_info("no sentinel in redis (new, restarted without persistence, or flushed): "
+                     "pending work is re-enqueued once batches in flight are done (%lld ms)",
+                     (long long)(lost_ms + r->cfg->lease_ms - fr_wall_ms()));
+        r->flush_noted = 1;
+        return 0;
+    }
+    r->flush_noted = 0;
+    if ((rc = recover_lost(r, 0, err)) != 0)
+        return rc;
+    return fr_queue_flush_recovered(&r->queue, err);
 }

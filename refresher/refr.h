@@ -21,6 +21,7 @@ struct refr_config {
     const char *admin_addr;
     int64_t pass_ms, grace_ms, refresh_min_ms, refresh_max_ms;
     int64_t per_pass, low_water, reserve, recover_after_ms, retention_ms, token_period_ms;
+    int64_t lease_ms;     /* the processors' FRESHET_LEASE */
     const char *policy;   /* "budget" or "adaptive" */
     double refresh_share; /* of the budget's refill, what refreshes may plan to spend */
     int once;
@@ -48,6 +49,7 @@ struct refr {
     int64_t last_upkeep_ms, last_staleness_ms;
     struct refr_stats stats;
     int stopping;
+    int flush_noted;          /* the wait after a Redis loss was logged */
     int budget_policy;        /* FRESHET_REFRESH_POLICY=budget */
     int64_t plan_at_ms;       /* monotonic: when the plan was last solved */
     uint64_t plan_requeued;   /* stats.requeued then */

@@ -32,6 +32,10 @@
 # ("off 0 500x128": analysis runs, "off" without keepa.yaml, else the fake LLM's latency
 # in ms, MSxC also sets analysis.concurrency to C; 8 otherwise; empty skips part 4),
 # BENCH_LLM_N (catalog size of part 4: 20000, or N when smaller).
+#  5. PostgreSQL per item (tests/bench/pgcost.sh): WAL bytes, full-page images, CPU and
+#     statement time of a first fetch, an unchanged and a changed refresh, beside the
+#     peer benchmark's plain insert + upsert in the same cluster; BENCH_PGCOST_N products
+#     (20000, or N when smaller).
 set -u
 
 usage() { echo "usage: run.sh BIN BUILD [N]" >&2; exit 2; }
@@ -50,11 +54,11 @@ for l in $LATENCIES; do
         ;;
     esac
 done
-PARTS=${BENCH_PARTS:-fleet ceilings refresher analysis}
+PARTS=${BENCH_PARTS:-fleet ceilings refresher analysis pgcost}
 for p in $PARTS; do
     case $p in
-    fleet | ceilings | refresher | analysis) ;;
-    *) echo "run.sh: BENCH_PARTS takes fleet, ceilings, refresher, analysis (got '$p')" >&2; exit 2 ;;
+    fleet | ceilings | refresher | analysis | pgcost) ;;
+    *) echo "run.sh: BENCH_PARTS takes fleet, ceilings, refresher, analysis, pgcost (got '$p')" >&2; exit 2 ;;
     esac
 done
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -105,6 +109,11 @@ die() { echo "bench: FAILED: $*" >&2; show_logs; exit 1; }
 # start NAME CMD... and stop_pid PID: background processes in PIDS, logs in $LOGS.
 # shellcheck source=tests/bench/lib.sh
 . tests/bench/lib.sh
+# Part 5: PostgreSQL's work per item (pgcost_run, pgcost_report).
+# shellcheck source=tests/bench/pgcost.sh
+. tests/bench/pgcost.sh
+PGC_N=${BENCH_PGCOST_N:-20000}
+[ "$PGC_N" -le "$N" ] || PGC_N=$N
 
 cleanup() {
     trap '' INT TERM HUP
@@ -821,6 +830,7 @@ report() {
     has_part ceilings && report_ceilings
     has_part refresher && report_refresher
     has_part analysis && analysis_report
+    has_part pgcost && pgcost_report
     return 0 # a part left out is not a failure
 }
 
@@ -896,5 +906,6 @@ fi
 for lat in $LATENCIES; do fleet_run "$lat"; done
 has_part ceilings && ceilings
 has_part refresher && refresher_at_scale
+has_part pgcost && pgcost_run
 if has_part analysis; then for m in $LLM_RUNS; do llm_run "$m"; done; fi
 report

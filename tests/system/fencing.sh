@@ -2,8 +2,8 @@
 # System test (issue "crash recovery and fencing"): processor A fetches an item, then
 # stalls (SIGSTOP) before writing; its heartbeat and claim expire, the refresher hands
 # the item to processor B, the product's price changes upstream, B stores the new price.
-# When A wakes with the old answer, its write is fenced off by the row's lease: the
-# newer result stays, and no history row is written twice.
+# When A wakes with the old answer, its write is fenced off by fetch time (B's fetch
+# started later): the newer result stays, and no history row is written twice.
 . "$(dirname "$0")/lib.sh"
 
 fresh_db fencing
@@ -16,8 +16,9 @@ old_price=$(curl -s --compressed "$FAKE_URL/stats?asin=$ID" | grep -o '"price": 
 start_bg procA "$FRESHET_BIN/freshet-processor" --worker-id proc-a
 A=$T_LAST_PID
 rcli RPUSH 'freshet:{keepa}:queue' "$ID" >/dev/null
-# A has claimed it and its request is in flight (the fake answers after 1.5 s).
-claimed() { [ "$(sql "SELECT lease FROM items WHERE id = '$ID'")" = 1 ]; }
+# A has claimed it (its batch list holds it) and its request is in flight (the fake
+# answers after 1.5 s).
+claimed() { rcli HGET 'freshet:{keepa}:holding' "$ID" | grep -q ':batch:proc-a:'; }
 check "processor A claims the item" wait_for 10 claimed
 sleep 0.3
 kill -STOP "$A"
@@ -31,13 +32,15 @@ echo "# price upstream: $old_price before A's fetch, $new_price after"
 start_bg refresher "$FRESHET_BIN/freshet-refresher"
 start_bg procB "$FRESHET_BIN/freshet-processor" --worker-id proc-b
 B=$T_LAST_PID
-by_b() { [ "$(sql "SELECT status = 'active' AND lease >= 2 FROM items WHERE id = '$ID'")" = t ]; }
+by_b() { [ "$(sql "SELECT status = 'active' FROM items WHERE id = '$ID'")" = t ]; }
 check "processor B takes the item over and stores it" wait_for 30 by_b
 stored_b=$(sql "SELECT payload->>'price_amazon' || '/' || coalesce(payload->>'price_new', '') FROM items WHERE id = '$ID'")
 kill -CONT "$A"
 sleep 3   # A reads its old answer and tries to write it
 stored=$(sql "SELECT payload->>'price_amazon' || '/' || coalesce(payload->>'price_new', '') FROM items WHERE id = '$ID'")
 expect_eq "A's stale write did not overwrite B's newer result" "$stored_b" "$stored"
+expect_eq "one history row: B's (A's older fetch wrote none)" 1 \
+    "$(sql "SELECT count(*) FROM item_history WHERE id = '$ID'")"
 expect_eq "no history snapshot written twice" 0 \
     "$(sql "SELECT count(*) - count(DISTINCT (source, id, observed_at)) FROM item_history")"
 check "processor A is alive after waking" kill -0 "$A"
