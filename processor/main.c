@@ -148,14 +148,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
  * whose queue is empty waits for the others instead of ending their work. */
 static void finished(struct proc *p)
 {
-    struct proc_fleet *f = p->fleet;
-
-    p->done = 1;
-    for (size_t i = 0; i < f->n; i++) {
-        if (!f->procs[i].done)
-            return;
-    }
-    event_base_loopexit(f->base, NULL);
+    fr_fleet_finished(&p->fleet->core, p->slot);
 }
 
 /* Each source arms its own at the same moment (SIGTERM reaches them all at once). */
@@ -204,23 +197,6 @@ void proc_quit_when_idle(struct proc *p)
     finished(p);
 }
 
-/* Ready while every source may work: one paused for its credentials (or stopped) is
- * named, so an operator sees which. */
-static int ready(void *arg, char *why, size_t n)
-{
-    struct proc_fleet *f = arg;
-
-    for (size_t i = 0; i < f->n; i++) {
-        if (fr_upstream_stopped(&f->procs[i].up, why, n))
-            return 0;
-    }
-    for (size_t i = 0; i < f->n; i++) {
-        if (!fr_app_ready(&f->procs[i].redis, &f->procs[i].db, why, n))
-            return 0;
-    }
-    return 1;
-}
-
 static void setup(struct proc *p, struct fr_app *app)
 {
     const struct proc_config *c = p->cfg;
@@ -228,7 +204,7 @@ static void setup(struct proc *p, struct fr_app *app)
     struct timeval tick = {(time_t)(c->heartbeat_ms / 1000),
                            (suseconds_t)((c->heartbeat_ms % 1000) * 1000)};
 
-    p->base = p->fleet->base;
+    p->base = p->fleet->core.base;
     fr_app_connect(app, &p->redis, &p->db, 1);
     fr_queue_init(&p->queue, &p->redis, c->common.source, app->worker_id);
     fr_budget_init(&p->budget, &p->redis, c->common.source, c->token_period_ms, 0);
@@ -243,6 +219,7 @@ static void setup(struct proc *p, struct fr_app *app)
     }
     /* The claim's plan hangs on the table's size: planned on every run, it reads by
      * primary key whatever the size was when a connection first ran it. */
+    p->slot = fr_fleet_add(&p->fleet->core, &p->up, &p->redis, &p->db);
     fr_dbq_replan(p->dbq, proc_claim_sql);
     fr_http_set_worker(p->http, app->worker_id);
     fr_upstream_init(&p->up, p->http, &p->budget, p->src);
@@ -378,21 +355,20 @@ int main(int argc, char **argv)
     }
     if ((rc = open_sources(&f, &cfg, &list)) != 0)
         return rc;
-    f.base = event_base_new();
+    fr_fleet_init(&f.core);
     for (size_t i = 0; i < f.n; i++)
         setup(&f.procs[i], &app);
-    f.admin = fr_app_admin(f.base, cfg.admin_addr, ready, &f);
-    sig = fr_sig_install(f.base, on_stop, &f);
-    event_base_dispatch(f.base);
+    fr_fleet_admin(&f.core, cfg.admin_addr);
+    sig = fr_sig_install(f.core.base, on_stop, &f);
+    event_base_dispatch(f.core.base);
     fr_sig_free(sig);
-    fr_admin_free(f.admin);
     for (size_t i = 0; i < f.n; i++) {
         log_stats(&f.procs[i]);
         teardown(&f.procs[i]);
         if (f.procs[i].exit_code > exit_code)
             exit_code = f.procs[i].exit_code;
     }
-    event_base_free(f.base);
+    fr_fleet_release(&f.core);
     free(f.procs);
     free(f.cfgs);
     fr_metrics_reset();

@@ -13,6 +13,7 @@
 #include "common/budget.h"
 #include "common/config.h"
 #include "common/db.h"
+#include "common/fleet.h"
 #include "common/dbasync.h"
 #include "common/http.h"
 #include "common/jsonschema.h"
@@ -50,7 +51,7 @@ struct proc_fleet;
 struct proc {
     const struct proc_config *cfg; /* cfg->common.source is this one's name */
     struct proc_fleet *fleet;      /* the process's sources; borrowed */
-    int done;                      /* finished (--once, SIGTERM): waits for the others */
+    size_t slot;                   /* its place in fleet->core */
     struct event_base *base;
     struct fr_redis redis;
     struct fr_db db;      /* rare statements (failures, releases), blocking */
@@ -84,11 +85,10 @@ struct proc {
 /* The process: every source it serves, sharing the event loop, the admin server and
  * the signal handlers (main.c). */
 struct proc_fleet {
-    struct event_base *base;
+    struct fr_fleet core; /* the loop, the admin server, who is finished */
     struct proc *procs; /* n, owned */
     struct proc_config *cfgs; /* procs[i].cfg, owned */
     size_t n;
-    struct fr_admin *admin;
 };
 
 /* main.c: marks p's source finished once no batch and no analysis is in flight (with

@@ -92,14 +92,7 @@ static int pass(struct refr *r)
 /* The loop ends once every source of the process is finished. */
 static void finished(struct refr *r)
 {
-    struct refr_fleet *f = r->fleet;
-
-    r->done = 1;
-    for (size_t i = 0; i < f->n; i++) {
-        if (!f->refrs[i].done)
-            return;
-    }
-    event_base_loopexit(f->base, NULL);
+    fr_fleet_finished(&r->fleet->core, r->slot);
 }
 
 static void on_pass(evutil_socket_t fd, short what, void *arg)
@@ -121,17 +114,6 @@ static void on_pass(evutil_socket_t fd, short what, void *arg)
     evtimer_add(r->pass_ev, &tv);
 }
 
-static int ready(void *arg, char *why, size_t n)
-{
-    struct refr_fleet *f = arg;
-
-    for (size_t i = 0; i < f->n; i++) {
-        if (!fr_app_ready(&f->refrs[i].redis, &f->refrs[i].db, why, n))
-            return 0;
-    }
-    return 1;
-}
-
 static void on_stop(int signo, void *arg)
 {
     struct refr_fleet *f = arg;
@@ -149,8 +131,9 @@ static void setup(struct refr *r, struct fr_app *app)
     const struct refr_config *c = r->cfg;
 
     r->budget_policy = strcmp(c->policy, "budget") == 0;
-    r->base = r->fleet->base;
+    r->base = r->fleet->core.base;
     fr_app_connect(app, &r->redis, &r->db, 1);
+    r->slot = fr_fleet_add(&r->fleet->core, NULL, &r->redis, &r->db);
     fr_queue_init(&r->queue, &r->redis, c->common.source, app->worker_id);
     fr_budget_init(&r->budget, &r->redis, c->common.source, c->token_period_ms, c->reserve);
     fr_pace_init(&r->pace, &r->redis, c->common.source, "refresh");
@@ -224,20 +207,19 @@ int main(int argc, char **argv)
     }
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
     open_sources(&f, &cfg, &list);
-    f.base = event_base_new();
+    fr_fleet_init(&f.core);
     for (size_t i = 0; i < f.n; i++)
         setup(&f.refrs[i], &app);
-    sig = fr_sig_install(f.base, on_stop, &f);
-    f.admin = fr_app_admin(f.base, cfg.admin_addr, ready, &f);
-    event_base_dispatch(f.base);
+    sig = fr_sig_install(f.core.base, on_stop, &f);
+    fr_fleet_admin(&f.core, cfg.admin_addr);
+    event_base_dispatch(f.core.base);
     fr_sig_free(sig);
-    fr_admin_free(f.admin);
     for (size_t i = 0; i < f.n; i++) {
         teardown(&f.refrs[i]);
         if (f.refrs[i].stopping == 2)
             exit_code = 1;
     }
-    event_base_free(f.base);
+    fr_fleet_release(&f.core);
     free(f.refrs);
     free(f.cfgs);
     fr_metrics_reset();

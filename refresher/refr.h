@@ -12,6 +12,7 @@
 #include "common/budget.h"
 #include "common/config.h"
 #include "common/db.h"
+#include "common/fleet.h"
 #include "common/pace.h"
 #include "common/queue.h"
 #include "common/redis.h"
@@ -43,7 +44,7 @@ struct refr_fleet;
 struct refr {
     const struct refr_config *cfg; /* cfg->common.source is this one's name */
     struct refr_fleet *fleet;      /* the process's sources; borrowed */
-    int done;                      /* finished (--once, SIGTERM): waits for the others */
+    size_t slot;                   /* its place in fleet->core */
     struct event_base *base;
     struct fr_redis redis;
     struct fr_db db;
@@ -64,11 +65,10 @@ struct refr {
 /* The process: every source it serves, sharing the event loop, the admin server and
  * the signal handlers (main.c). */
 struct refr_fleet {
-    struct event_base *base;
+    struct fr_fleet core; /* the loop, the admin server, who is finished */
     struct refr *refrs;       /* n, owned */
     struct refr_config *cfgs; /* refrs[i].cfg, owned */
     size_t n;
-    struct fr_admin *admin;
 };
 
 /* Each returns 0 or an error code; err says why. */

@@ -40,33 +40,9 @@ static const struct fr_opt opts[] = {
      "run one discovery pass and exit"},
 };
 
-/* Ready while every source may work: one paused for its credentials (or stopped) is
- * named, so an operator sees which. */
-static int ready(void *arg, char *why, size_t n)
-{
-    struct scout_fleet *f = arg;
-
-    for (size_t i = 0; i < f->n; i++) {
-        if (fr_upstream_stopped(&f->scouts[i].up, why, n))
-            return 0;
-    }
-    for (size_t i = 0; i < f->n; i++) {
-        if (!fr_app_ready(&f->scouts[i].redis, &f->scouts[i].db, why, n))
-            return 0;
-    }
-    return 1;
-}
-
 void scout_finished(struct scout *s)
 {
-    struct scout_fleet *f = s->fleet;
-
-    s->done = 1;
-    for (size_t i = 0; i < f->n; i++) {
-        if (!f->scouts[i].done)
-            return;
-    }
-    event_base_loopexit(f->base, NULL);
+    fr_fleet_finished(&s->fleet->core, s->slot);
 }
 
 static void on_pass(evutil_socket_t fd, short what, void *arg)
@@ -154,7 +130,7 @@ static void setup(struct scout *s, struct fr_app *app)
     const struct scout_config *cfg = s->cfg;
     struct fr_error err = {0};
 
-    s->base = s->fleet->base;
+    s->base = s->fleet->core.base;
     fr_app_connect(app, &s->redis, &s->db, 1);
     fr_queue_init(&s->queue, &s->redis, cfg->common.source, app->worker_id);
     fr_budget_init(&s->budget, &s->redis, cfg->common.source, cfg->token_period_ms, 0);
@@ -168,6 +144,7 @@ static void setup(struct scout *s, struct fr_app *app)
     }
     fr_http_set_worker(s->http, app->worker_id);
     fr_upstream_init(&s->up, s->http, &s->budget, s->src);
+    s->slot = fr_fleet_add(&s->fleet->core, &s->up, &s->redis, &s->db);
     s->pass_ev = evtimer_new(s->base, on_pass, s);
     s->step_ev = evtimer_new(s->base, scout_step_cb, s);
     s->grace_ev = evtimer_new(s->base, on_grace, s);
@@ -219,20 +196,19 @@ int main(int argc, char **argv)
     }
     if ((rc = open_sources(&f, &cfg, &list)) != 0)
         return rc;
-    f.base = event_base_new();
+    fr_fleet_init(&f.core);
     for (size_t i = 0; i < f.n; i++)
         setup(&f.scouts[i], &app);
-    sig = fr_sig_install(f.base, on_stop, &f);
-    f.admin = fr_app_admin(f.base, cfg.admin_addr, ready, &f);
-    event_base_dispatch(f.base);
+    sig = fr_sig_install(f.core.base, on_stop, &f);
+    fr_fleet_admin(&f.core, cfg.admin_addr);
+    event_base_dispatch(f.core.base);
     fr_sig_free(sig);
-    fr_admin_free(f.admin);
     for (size_t i = 0; i < f.n; i++) {
         teardown(&f.scouts[i]);
         if (f.scouts[i].exit_code > exit_code)
             exit_code = f.scouts[i].exit_code;
     }
-    event_base_free(f.base);
+    fr_fleet_release(&f.core);
     free(f.scouts);
     free(f.cfgs);
     fr_metrics_reset();

@@ -12,6 +12,7 @@
 #include "common/budget.h"
 #include "common/config.h"
 #include "common/db.h"
+#include "common/fleet.h"
 #include "common/dbasync.h"
 #include "common/http.h"
 #include "common/queue.h"
@@ -45,7 +46,7 @@ struct scout_fleet;
 struct scout {
     const struct scout_config *cfg; /* cfg->common.source is this one's name */
     struct scout_fleet *fleet;      /* the process's sources; borrowed */
-    int done;                       /* finished (--once, SIGTERM): waits for the others */
+    size_t slot;                   /* its place in fleet->core */
     struct event_base *base;
     struct fr_redis redis;
     struct fr_db db;     /* cursor and worker_runs, blocking */
@@ -81,11 +82,10 @@ struct scout {
 /* The process: every source it serves, sharing the event loop, the admin server and
  * the signal handlers (main.c). */
 struct scout_fleet {
-    struct event_base *base;
+    struct fr_fleet core; /* the loop, the admin server, who is finished */
     struct scout *scouts;      /* n, owned */
     struct scout_config *cfgs; /* scouts[i].cfg, owned */
     size_t n;
-    struct fr_admin *admin;
 };
 
 /* main.c: s's source is finished (its --once pass ended, or it stopped); the loop ends
