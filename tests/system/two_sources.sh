@@ -3,9 +3,9 @@
 # one scout, one processor and one refresher, each serving Keepa (freshet-fake-keepa)
 # and the declared source repos (freshet-fake-repos) in its one event loop. The repos
 # fake first answers 429s (2 requests a 20 s window, no remaining header to warn of it),
-# then 401 (its token changed); meanwhile Keepa keeps its pace: its whole catalog, and
-# 1,000 products added while repos is paused for its credentials, become active within a
-# bound. Once the token is restored every repository ends active too; nothing is lost on
+# then 401 (its token changed), then slowly (2 s an answer); meanwhile Keepa keeps its
+# pace: its whole catalog, 1,000 products added while repos is paused for its
+# credentials and 500 added while it is slow, become active within a bound. Once the token is restored every repository ends active too; nothing is lost on
 # either side and no id is fetched twice. Also: both sources in /metrics, /readyz naming
 # the paused source, freshetctl status with a row per source, and the one-source
 # commands refusing a list.
@@ -86,13 +86,19 @@ check "repos still held back by its credentials (not all active)" test "$r_activ
 expect_eq "no repos attempt spent while paused" 0 \
     "$(sql "SELECT coalesce(max(attempts), 0) FROM items WHERE source = 'repos'")"
 
-# 3. The token is restored: every repository ends active.
+# 3. The token is restored but repos answers slowly (2 s a request): Keepa's next 500
+#    products do not wait for it; then every repository ends active.
+repos_get "/_test/config?latency=2s" >/dev/null
 repos_get "/_test/token?token=tok" >/dev/null
 t2=$(now_ms)
+fake_get "/_fake/grow?n=500" >/dev/null
+check "500 new keepa products active within 10 s while repos answers in 2 s" \
+    wait_for 10 active_is keepa $((NK + 1500))
+echo "# keepa: 500 new products active in $(secs_since "$t2") s while repos was slow"
 check "all $NR repositories active within 90 s of the restored token" \
     wait_for 90 active_is repos "$NR"
 echo "# repos: $NR active $(secs_since "$t2") s after the token was restored"
-expect_eq "nothing lost: every row of both sources active" "$((NK + 1000 + NR))|0" \
+expect_eq "nothing lost: every row of both sources active" "$((NK + 1500 + NR))|0" \
     "$(sql "SELECT count(*) FILTER (WHERE status = 'active'), count(*) FILTER (WHERE status <> 'active')
             FROM items WHERE source IN ('keepa', 'repos')")"
 expect_eq "no keepa asin fetched twice" 1 "$(fake_stat asins_served_max)"
@@ -103,7 +109,7 @@ expect_match "the processor's /readyz is ready again" "^200 " "$(readyz "$pport"
 # 4. freshetctl: a row per source; the one-source commands want one.
 out=$("$FRESHET_BIN/freshetctl" status 2>&1)
 expect_match "status has a row per source" \
-    "SOURCE +PENDING.*"$'\n'"keepa +0 +$((NK + 1000)) .*"$'\n'"repos +0 +$NR " "$out"
+    "SOURCE +PENDING.*"$'\n'"keepa +0 +$((NK + 1500)) .*"$'\n'"repos +0 +$NR " "$out"
 expect_eq "status --json: one line per source" "keepa repos" \
     "$("$FRESHET_BIN/freshetctl" status --json | jq -r .source | tr '\n' ' ' | sed 's/ $//')"
 expect_match "status --source repos shows repos alone" "^freshet status  source repos" \
