@@ -38,8 +38,11 @@ secs_since() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 
 # 1. Repos is rate limited from its first requests; Keepa fills meanwhile.
 t0=$(now_ms)
 start_bg scout env FRESHET_ADMIN_ADDR=127.0.0.1:0 "$FRESHET_BIN/freshet-scout"
+SCOUT=$T_LAST_PID
 start_bg proc env FRESHET_ADMIN_ADDR=127.0.0.1:0 "$FRESHET_BIN/freshet-processor"
+PROC=$T_LAST_PID
 start_bg refr "$FRESHET_BIN/freshet-refresher"
+REFR=$T_LAST_PID
 admin_port() { sed -n 's/.*admin HTTP listening on port \([0-9]*\).*/\1/p' "$T_DIR/$1.log" | head -n 1; }
 wait_for 10 grep -q 'admin HTTP listening' "$T_DIR/proc.log"
 wait_for 10 grep -q 'admin HTTP listening' "$T_DIR/scout.log"
@@ -128,4 +131,29 @@ done
 expect_eq "export --source repos: one line per repository" "$NR" "$(wc -l <"$T_DIR/export")"
 "$FRESHET_BIN/freshetctl" verify-freshness --source keepa --max-age 1h >/dev/null 2>&1
 expect_eq "verify-freshness --source keepa exits 0" 0 $?
+
+# 5. SIGTERM: each daemon drains both sources and exits 0 within the grace period.
+for w in SCOUT PROC REFR; do
+    kill -TERM "${!w}"
+    exits_within 8 "${!w}"
+    expect_eq "$w exits 0 on SIGTERM with two sources" 0 "$T_EXIT"
+done
+
+# 6. --once with two sources: the processor ends when both queues are empty, the scout
+#    when both passes are done. One new id of each, pushed with enqueue --source.
+repos_get "/_test/config?latency=0" >/dev/null
+fake_get "/_fake/grow?n=1" >/dev/null
+repos_get "/_test/grow?n=1" >/dev/null
+"$FRESHET_BIN/freshetctl" enqueue --source keepa "$(catalog_ids $((NK + 1500)) 1)" >/dev/null 2>&1
+expect_eq "enqueue --source keepa exits 0" 0 $?
+"$FRESHET_BIN/freshetctl" enqueue --source repos $((NR + 1)) >/dev/null 2>&1
+expect_eq "enqueue --source repos exits 0" 0 $?
+"$FRESHET_BIN/freshet-processor" --once >"$T_DIR/proc_once.log" 2>&1
+expect_eq "processor --once with two sources exits 0" 0 $?
+expect_eq "... with the new id of each active" "$((NK + 1501)) $((NR + 1))" \
+    "$(active_of keepa) $(active_of repos)"
+"$FRESHET_BIN/freshet-scout" --once >"$T_DIR/scout_once.log" 2>&1
+expect_eq "scout --once with two sources exits 0" 0 $?
+expect_eq "... after a complete pass of each" 2 \
+    "$(grep -c 'discovery pass complete: [0-9]* records seen, 0 new ids' "$T_DIR/scout_once.log")"
 finish
