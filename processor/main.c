@@ -140,12 +140,16 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (fr_queue_depths(&p->queue, &waiting, NULL, NULL, NULL) == 0)
         fr_gauge_set(fr_gauge_get("freshet_queue_depth", "Ids waiting in the queue",
                                   FR_LABELS("source", p->cfg->common.source)), (double)waiting);
-    if (!p->stopping && p->idle)
+    /* A source finished with --once claims nothing more while the others go on: the
+     * loop may end at any moment, and a batch claimed then would be fetched twice. */
+    if (!p->stopping && p->idle && !p->fleet->core.m[p->slot].done)
         proc_pump_soon(p, 0);
 }
 
 /* The loop ends once every source of the process is finished: with --once a source
- * whose queue is empty waits for the others instead of ending their work. */
+ * whose queue is empty waits for the others instead of ending their work. (pump.c still
+ * ends the loop itself when --once meets a budget it cannot sync or an upstream that
+ * refuses for good: that run fails with status 1 whatever the other sources do.) */
 static void finished(struct proc *p)
 {
     fr_fleet_finished(&p->fleet->core, p->slot);
@@ -219,10 +223,10 @@ static void setup(struct proc *p, struct fr_app *app)
     }
     /* The claim's plan hangs on the table's size: planned on every run, it reads by
      * primary key whatever the size was when a connection first ran it. */
-    p->slot = fr_fleet_add(&p->fleet->core, &p->up, &p->redis, &p->db);
     fr_dbq_replan(p->dbq, proc_claim_sql);
     fr_http_set_worker(p->http, app->worker_id);
     fr_upstream_init(&p->up, p->http, &p->budget, p->src);
+    p->slot = fr_fleet_add(&p->fleet->core, &p->up, &p->redis, &p->db);
     if (p->http)
         fr_http_limit_bodies(p->http, PROC_ANSWERED_PER_CONN * (int)c->db_conns);
     p->store = (struct proc_store_cfg){c->common.source, c->lease_ms, c->dedupe_ms,
