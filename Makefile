@@ -167,7 +167,7 @@ fuzz: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@bash tests/demo.sh $(BIN) $(N)
+	@bash tests/demo.sh $(BIN) "$(N)" "$(SOURCES)"
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -20,6 +20,9 @@ void fr_app_print_help(const struct fr_app *app, FILE *f)
     fr_config_usage(f, app->opts, app->nopts);
     if (app->epilog)
         fprintf(f, "\n%s", app->epilog);
+    if (app->one_source)
+        fprintf(f, "\nIt works on one source: --source NAME, else FRESHET_SOURCE when that names "
+                   "one\n(a comma list of several is refused).\n");
     fprintf(f, "\nDurations are written 500ms, 90s, 15m, 6h or 7d. Exit status: 0 success, "
                "1 runtime failure, 2 bad usage or configuration.\n");
 }
@@ -83,6 +86,11 @@ void fr_app_init(struct fr_app *app, int argc, char **argv, int *first_arg)
     }
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", app->program, err.msg);
+        exit(2);
+    }
+    if (app->one_source && strchr(app->common->source, ',') != NULL) {
+        fprintf(stderr, "%s: FRESHET_SOURCE: names several sources ('%s'): pick one with "
+                        "--source NAME\n", app->program, app->common->source);
         exit(2);
     }
     fr_log_init(app->program, app->common->log_level, app->common->log_format);

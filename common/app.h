@@ -28,6 +28,8 @@ struct fr_app {
     size_t nopts;
     void *cfg;
     struct fr_common_config *common; /* inside cfg */
+    int one_source; /* the command works on one source: FRESHET_SOURCE (or --source) must
+                       name exactly one, else exit 2 saying so */
     char worker_id[128];
 };
 

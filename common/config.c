@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/sourcelist.h"
 #include "common/url.h"
 
 int fr_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, struct fr_error *err)
@@ -102,19 +103,14 @@ int fr_parse_bool(const char *s, int *out, struct fr_error *err)
     return fr_error_set(err, FR_ERR_USAGE, "must be true or false (got '%s')", s);
 }
 
-static int parse_ident(const char *s, struct fr_error *err)
+/* A source name; idents: a comma list of them (common/sourcelist.h). */
+static int parse_ident(const char *s, int list, struct fr_error *err)
 {
-    size_t n = strlen(s);
+    struct fr_source_list l;
 
-    if (n == 0 || n > 32)
-        return fr_error_set(err, FR_ERR_USAGE, "must be 1 to 32 characters (got '%s')", s);
-    for (size_t i = 0; i < n; i++) {
-        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '_' &&
-            s[i] != '-')
-            return fr_error_set(err, FR_ERR_USAGE,
-                                "may hold only a-z, 0-9, '_' and '-' (got '%s')", s);
-    }
-    return 0;
+    if (!list && !fr_source_list_is_one(s))
+        return fr_error_set(err, FR_ERR_USAGE, "must be one name (got '%s')", s);
+    return fr_source_list_parse(s, &l, err);
 }
 
 static int parse_pg_url(const char *s, struct fr_error *err)
@@ -205,7 +201,8 @@ static int set_value(const struct fr_opt *o, void *cfg, const char *v, struct fr
         rc = parse_addr_opt(v, err);
         break;
     case FR_OPT_IDENT:
-        rc = parse_ident(v, err);
+    case FR_OPT_IDENTS:
+        rc = parse_ident(v, o->type == FR_OPT_IDENTS, err);
         break;
     default:
         break;

@@ -20,6 +20,7 @@ enum fr_opt_type {
     FR_OPT_STR,       /* const char * */
     FR_OPT_SECRET,    /* const char *, never printed */
     FR_OPT_IDENT,     /* const char *, [a-z0-9_-], 1..32 chars (source names) */
+    FR_OPT_IDENTS,    /* const char *, a comma list of those (common/sourcelist.h) */
     FR_OPT_INT,       /* int64_t within [min, max] */
     FR_OPT_DOUBLE,    /* double within [min, max] (bounds as integers) */
     FR_OPT_DURATION,  /* int64_t milliseconds within [min, max] ms */
@@ -60,8 +61,9 @@ struct fr_common_config {
      "PostgreSQL connection URI (libpq); gssencmode=disable unless it or PGGSSENCMODE says"},      \
     {"REDIS_URL", "redis-url", FR_OPT_REDIS_URL, "redis://127.0.0.1:6379/0", 0, 0,                 \
      offsetof(T, common.redis_url), "Redis address: redis://[:password@]host:port[/db]"},          \
-    {"FRESHET_SOURCE", "source", FR_OPT_IDENT, "keepa", 0, 0, offsetof(T, common.source),          \
-     "source name; rows and Redis keys are scoped by it"},                                         \
+    {"FRESHET_SOURCE", "source", FR_OPT_IDENTS, "keepa", 0, 0, offsetof(T, common.source),         \
+     "source name, or a comma list of names a daemon serves side by side; rows and Redis keys "    \
+     "are scoped by it"},                                                                          \
     {"FRESHET_LOG_LEVEL", "log-level", FR_OPT_LOGLEVEL, "info", 0, 0,                              \
      offsetof(T, common.log_level), "debug, info, warn or error"},                                 \
     {"FRESHET_LOG_FORMAT", "log-format", FR_OPT_LOGFORMAT, "auto", 0, 0,                           \

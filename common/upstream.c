@@ -248,7 +248,7 @@ int fr_upstream_ready(struct fr_upstream *u, int64_t *wait_ms)
 int fr_upstream_stopped(const struct fr_upstream *u, char *why, size_t n)
 {
     if (u->fatal) {
-        snprintf(why, n, "source stopped: %s", u->fatal_reason);
+        snprintf(why, n, "source '%s' stopped: %s", u->source, u->fatal_reason);
         return 1;
     }
     if (u->auth_until_ms > fr_mono_ms()) {

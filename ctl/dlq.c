@@ -189,6 +189,7 @@ int dlq_list(int argc, char **argv)
         .nopts = sizeof(list_opts) / sizeof(list_opts[0]),
         .cfg = &cfg,
         .common = &cfg.common,
+        .one_source = 1,
     };
     struct list_state s = {.cfg = &cfg};
     struct fr_redis redis;

@@ -139,6 +139,7 @@ int dlq_purge(int argc, char **argv)
         .nopts = sizeof(opts) / sizeof(opts[0]),
         .cfg = &cfg,
         .common = &cfg.common,
+        .one_source = 1,
     };
     struct purge p = {.cfg = &cfg};
     struct fr_redis redis;

@@ -56,6 +56,7 @@ int ctl_enqueue(int argc, char **argv)
         .nopts = sizeof(opts) / sizeof(opts[0]),
         .cfg = &cfg,
         .common = &cfg.common,
+        .one_source = 1,
     };
     struct fr_redis redis;
     struct fr_db db;

@@ -216,6 +216,7 @@ int ctl_export(int argc, char **argv)
         .nopts = sizeof(opts) / sizeof(opts[0]),
         .cfg = &cfg,
         .common = &cfg.common,
+        .one_source = 1,
     };
     struct export_job j = {.cfg = &cfg};
     struct fr_db db;

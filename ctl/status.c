@@ -13,7 +13,9 @@
 #include "common/budget.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/mem.h"
 #include "common/sig.h"
+#include "common/sourcelist.h"
 #include "ctl/ctl.h"
 #include "ctl/status.h"
 
@@ -173,29 +175,85 @@ json_t *status_gather(struct status_ctx *c, struct fr_error *err)
     return st;
 }
 
-/* Writes one snapshot (or the reason there is none) to f. */
-static int render(struct status_ctx *c, const struct status_config *cfg, int tty, FILE *f)
+/* Every source with rows, through the primary key's leading column (one index probe a
+ * source, not a scan of the table). */
+static const char sources_sql[] =
+    "WITH RECURSIVE s(source) AS ("
+    "  SELECT min(source) FROM items"
+    "  UNION ALL SELECT (SELECT min(source) FROM items WHERE source > s.source)"
+    "  FROM s WHERE s.source IS NOT NULL)"
+    " SELECT source FROM s WHERE source IS NOT NULL LIMIT 8";
+
+/* The sources to show: those FRESHET_SOURCE or --source names; when neither says,
+ * every source with rows (the default source when there is none). */
+static int pick_sources(struct status_ctx *c, const char *named, int said,
+                        struct fr_source_list *l, struct fr_error *err)
 {
+    PGresult *res;
+
+    if (said || fr_db_query(c->db, sources_sql, 0, NULL, &res, err) != 0)
+        return said ? fr_source_list_parse(named, l, err) : err->code;
+    l->n = 0;
+    for (int i = 0; i < PQntuples(res) && l->n < FR_SOURCES_MAX; i++)
+        fr_strlcpy(l->names[l->n++], PQgetvalue(res, i, 0), sizeof(l->names[0]));
+    PQclear(res);
+    return l->n > 0 ? 0 : fr_source_list_parse(named, l, err);
+}
+
+/* 1 when the command line or the environment names the sources. */
+static int sources_said(int argc, char **argv)
+{
+    if (getenv("FRESHET_SOURCE") != NULL)
+        return 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--source") == 0 || strncmp(argv[i], "--source=", 9) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Writes one snapshot of every source (or the reason there is none) to f: with several,
+ * an overview with a row per source first, then each source's sections. */
+static int render(struct status_ctx *c, const struct fr_source_list *l,
+                  const struct status_config *cfg, int tty, FILE *f)
+{
+    json_t *all = json_array(), *st;
     struct fr_error err = {0};
-    json_t *st = status_gather(c, &err);
+    size_t i;
+    int rc = 0;
 
     if (cfg->watch && tty && !cfg->json)
         fputs("\033[H\033[2J", f);
-    if (st && cfg->json)
-        status_print_json(st, f);
-    else if (st)
-        status_print_table(st, f);
-    else
-        fprintf(f, "freshetctl status: %s\n", err.msg);
+    for (i = 0; i < l->n; i++) {
+        c->source = l->names[i];
+        if ((st = status_gather(c, &err)) == NULL) {
+            fprintf(f, "freshetctl status: source '%s': %s\n", c->source, err.msg);
+            rc = 1;
+            fr_error_clear(&err);
+            continue;
+        }
+        json_array_append_new(all, st);
+    }
+    if (!cfg->json && json_array_size(all) > 1)
+        status_print_overview(all, f);
+    json_array_foreach(all, i, st) {
+        if (cfg->json)
+            status_print_json(st, f);
+        else
+            status_print_table(st, f);
+        if (!cfg->json && i + 1 < json_array_size(all))
+            fputc('\n', f);
+    }
     if (cfg->watch && !tty && !cfg->json)
         fputc('\n', f);
-    json_decref(st);
-    return st ? 0 : 1;
+    json_decref(all);
+    return rc;
 }
 
 /* Draws one snapshot; the frame is composed in memory and written in one piece, so a
  * --watch redraw on a tty does not flicker. */
-static int draw(struct status_ctx *c, const struct status_config *cfg, int tty)
+static int draw(struct status_ctx *c, const struct fr_source_list *l,
+                const struct status_config *cfg, int tty)
 {
     char *frame = NULL;
     size_t len = 0;
@@ -203,8 +261,8 @@ static int draw(struct status_ctx *c, const struct status_config *cfg, int tty)
     int rc;
 
     if (f == NULL)
-        return render(c, cfg, tty, stdout);
-    rc = render(c, cfg, tty, f);
+        return render(c, l, cfg, tty, stdout);
+    rc = render(c, l, cfg, tty, f);
     fclose(f);
     fwrite(frame, 1, len, rc == 0 ? stdout : stderr);
     fflush(stdout);
@@ -219,7 +277,9 @@ int ctl_status(int argc, char **argv)
         .program = "freshetctl status",
         .usage = "[--json] [--watch] [OPTIONS]",
         .summary = "Shows rows by status, queue depths, oldest pending age, staleness of active\n"
-                   "rows (p50/p99/max), the token budget, live workers and failed runs.",
+                   "rows (p50/p99/max), the token budget, live workers and failed runs, for each\n"
+                   "source FRESHET_SOURCE or --source names (one or a comma list), else for every\n"
+                   "source with rows; with several, a first table has a row per source.",
         .opts = opts,
         .nopts = sizeof(opts) / sizeof(opts[0]),
         .cfg = &cfg,
@@ -228,6 +288,8 @@ int ctl_status(int argc, char **argv)
     struct fr_redis redis;
     struct fr_db db;
     struct status_ctx c;
+    struct fr_source_list list;
+    struct fr_error err = {0};
     int rc = 0, tty = isatty(fileno(stdout));
 
     fr_app_init(&app, argc, argv, NULL);
@@ -238,10 +300,15 @@ int ctl_status(int argc, char **argv)
     fr_app_connect(&app, &redis, &db, 1);
     fr_sig_install_flag();
     c = (struct status_ctx){&db, &redis, cfg.common.source, cfg.token_period_ms};
-    for (;;) {
+    if (pick_sources(&c, cfg.common.source, sources_said(argc, argv), &list, &err) != 0) {
+        fprintf(stderr, "%s: %s\n", app.program, err.msg);
+        list.n = 0;
+        rc = 1;
+    }
+    while (list.n > 0) {
         if (cfg.watch && fr_sig_stop_requested)
             break;
-        rc = draw(&c, &cfg, tty);
+        rc = draw(&c, &list, &cfg, tty);
         if (!cfg.watch || fr_sig_stop_requested)
             break;
         fr_sleep_ms(1000, (const volatile int *)&fr_sig_stop_requested);
@@ -252,5 +319,5 @@ int ctl_status(int argc, char **argv)
     fr_redis_close(&redis);
     fr_log_reset();
     /* Ctrl-C is how --watch ends: a success. A failing snapshot fails a single run. */
-    return cfg.watch ? 0 : rc;
+    return cfg.watch && list.n > 0 ? 0 : rc;
 }

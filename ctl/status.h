@@ -34,6 +34,8 @@ int status_gather_llm(struct status_ctx *c, json_t *st, struct fr_error *err);
 void status_print_llm(const json_t *st, FILE *f);
 
 void status_print_table(const json_t *st, FILE *f);
+/* A row per snapshot of the array (one per source): rows by status, queues, budget. */
+void status_print_overview(const json_t *all, FILE *f);
 void status_print_json(const json_t *st, FILE *f);
 
 #endif

@@ -138,6 +138,50 @@ static void failed_runs(const json_t *st, FILE *f)
     ctl_table_release(&t);
 }
 
+/* The budget's state in a word or two: "12 left", "PAUSED 42s", "unknown". */
+static const char *budget_word(const json_t *st, char *buf, size_t n)
+{
+    const json_t *b = json_object_get(st, "budget");
+    json_int_t paused = json_integer_value(json_object_get(b, "paused_ms"));
+    char age[32];
+
+    if (!json_is_true(json_object_get(b, "known")))
+        return "unknown";
+    if (paused > 0) {
+        ctl_fmt_age((double)paused / 1000.0, age, sizeof(age));
+        snprintf(buf, n, "PAUSED %s", age);
+    } else {
+        snprintf(buf, n, "%lld left", (long long)json_integer_value(json_object_get(b, "tokens")));
+    }
+    return buf;
+}
+
+void status_print_overview(const json_t *all, FILE *f)
+{
+    const json_t *st;
+    struct ctl_table t;
+    size_t i;
+
+    ctl_table_init(&t, 8, "lrrrrrrl");
+    ctl_table_row(&t, "SOURCE", "PENDING", "ACTIVE", "FAILED", "QUEUED", "DELAYED", "DEAD",
+                  "BUDGET");
+    json_array_foreach(all, i, st) {
+        const json_t *items = json_object_get(st, "items"), *q = json_object_get(st, "queue");
+        char a[32], b[32], c[32], d[32], e[32], g[32], h[48];
+
+        snprintf(d, sizeof(d), "%lld",
+                 (long long)(json_integer_value(json_object_get(q, "queue")) +
+                             json_integer_value(json_object_get(q, "hot"))));
+        ctl_table_row(&t, json_string_value(json_object_get(st, "source")),
+                      int_at(items, "pending_processing", a, 32), int_at(items, "active", b, 32),
+                      int_at(items, "failed", c, 32), d, int_at(q, "delayed", e, 32),
+                      int_at(q, "dead", g, 32), budget_word(st, h, sizeof(h)));
+    }
+    ctl_table_print(&t, f, "");
+    ctl_table_release(&t);
+    fputc('\n', f);
+}
+
 void status_print_table(const json_t *st, FILE *f)
 {
     struct ctl_table t;

@@ -75,6 +75,7 @@ int ctl_verify_freshness(int argc, char **argv)
         .nopts = sizeof(opts) / sizeof(opts[0]),
         .cfg = &cfg,
         .common = &cfg.common,
+        .one_source = 1,
     };
     struct fr_db db;
     struct fr_error err = {0};

@@ -18,6 +18,7 @@
 #include "common/mem.h"
 #include "common/metrics.h"
 #include "common/sig.h"
+#include "common/sourcelist.h"
 #include "common/sources/decl_config.h"
 #include "processor/llm.h"
 #include "processor/proc.h"
@@ -140,35 +141,55 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (fr_queue_depths(&p->queue, &waiting, NULL, NULL, NULL) == 0)
         fr_gauge_set(fr_gauge_get("freshet_queue_depth", "Ids waiting in the queue",
                                   FR_LABELS("source", p->cfg->common.source)), (double)waiting);
-    if (!p->stopping && p->idle)
+    /* A source finished with --once claims nothing more while the others go on: the
+     * loop may end at any moment, and a batch claimed then would be fetched twice. */
+    if (!p->stopping && p->idle && !p->fleet->core.m[p->slot].done)
         proc_pump_soon(p, 0);
 }
 
+/* The loop ends once every source of the process is finished: with --once a source
+ * whose queue is empty waits for the others instead of ending their work. (pump.c still
+ * ends the loop itself when --once meets a budget it cannot sync or an upstream that
+ * refuses for good: that run fails with status 1 whatever the other sources do.) */
+static void finished(struct proc *p)
+{
+    fr_fleet_finished(&p->fleet->core, p->slot);
+}
+
+/* Each source arms its own at the same moment (SIGTERM reaches them all at once). */
 static void on_grace(evutil_socket_t fd, short what, void *arg)
 {
     struct proc *p = arg;
 
     (void)fd;
     (void)what;
-    log_warn("grace period over with %d batches and %d analyses in flight: cancelling them",
-             p->in_flight, proc_llm_busy(p->llm));
+    log_warn("grace period over with %d batches and %d analyses of '%s' in flight: "
+             "cancelling them",
+             p->in_flight, proc_llm_busy(p->llm), p->cfg->common.source);
     fr_http_cancel_all(p->http);
     proc_llm_cancel(p->llm);
-    event_base_loopexit(p->base, NULL);
+    finished(p);
 }
 
-static void on_stop(int signo, void *arg)
+static void stop(struct proc *p)
 {
-    struct proc *p = arg;
     int64_t ms = p->cfg->grace_ms > 1000 ? p->cfg->grace_ms - 1000 : p->cfg->grace_ms / 2;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
 
-    (void)signo;
     p->stopping = 1;
     evtimer_del(p->pump_ev);
     proc_llm_stop(p->llm);
     evtimer_add(p->grace_ev, &tv);
     proc_quit_when_idle(p);
+}
+
+static void on_stop(int signo, void *arg)
+{
+    struct proc_fleet *f = arg;
+
+    (void)signo;
+    for (size_t i = 0; i < f->n; i++)
+        stop(&f->procs[i]);
 }
 
 void proc_quit_when_idle(struct proc *p)
@@ -178,16 +199,7 @@ void proc_quit_when_idle(struct proc *p)
         return;
     if (p->stopping ? proc_llm_busy(p->llm) > 0 : !proc_llm_drained(p->llm))
         return;
-    event_base_loopexit(p->base, NULL);
-}
-
-static int ready(void *arg, char *why, size_t n)
-{
-    struct proc *p = arg;
-
-    if (fr_upstream_stopped(&p->up, why, n))
-        return 0;
-    return fr_app_ready(&p->redis, &p->db, why, n);
+    finished(p);
 }
 
 static void setup(struct proc *p, struct fr_app *app)
@@ -197,7 +209,7 @@ static void setup(struct proc *p, struct fr_app *app)
     struct timeval tick = {(time_t)(c->heartbeat_ms / 1000),
                            (suseconds_t)((c->heartbeat_ms % 1000) * 1000)};
 
-    p->base = event_base_new();
+    p->base = p->fleet->core.base;
     fr_app_connect(app, &p->redis, &p->db, 1);
     fr_queue_init(&p->queue, &p->redis, c->common.source, app->worker_id);
     fr_budget_init(&p->budget, &p->redis, c->common.source, c->token_period_ms, 0);
@@ -215,6 +227,7 @@ static void setup(struct proc *p, struct fr_app *app)
     fr_dbq_replan(p->dbq, proc_check_sql);
     fr_http_set_worker(p->http, app->worker_id);
     fr_upstream_init(&p->up, p->http, &p->budget, p->src);
+    p->slot = fr_fleet_add(&p->fleet->core, &p->up, &p->redis, &p->db);
     if (p->http)
         fr_http_limit_bodies(p->http, PROC_ANSWERED_PER_CONN * (int)c->db_conns);
     p->store = (struct proc_store_cfg){c->common.source, c->lease_ms, c->dedupe_ms,
@@ -231,7 +244,6 @@ static void setup(struct proc *p, struct fr_app *app)
     p->tick_ev = event_new(p->base, -1, EV_PERSIST, on_tick, p);
     evtimer_add(p->tick_ev, &tick);
     heartbeat(p);
-    p->admin = fr_app_admin(p->base, c->admin_addr, ready, p);
     fr_metrics_on_scrape(fr_queue_export_depths, &p->queue);
     proc_pump_soon(p, 0);
 }
@@ -244,7 +256,6 @@ static void teardown(struct proc *p)
      * expires. Retiring now would orphan them. */
     if (p->in_flight == 0 && fr_queue_retire(&p->queue, &err) != 0)
         log_warn("could not unregister: %s", err.msg);
-    fr_admin_free(p->admin);
     fr_http_free(p->http);
     proc_llm_cancel(p->llm); /* calls in flight are handed back */
     fr_dbq_free(p->dbq);     /* settle statements still queued fail: their leases run out */
@@ -258,15 +269,69 @@ static void teardown(struct proc *p)
     fr_db_release(&p->db);
 }
 
+static void log_stats(const struct proc *p)
+{
+    log_info("stopped: %llu active, %llu failed, %llu retried, %llu dropped as duplicates, "
+             "%llu deferred, %llu dead letters, %llu history rows, %llu requests of '%s'",
+             (unsigned long long)p->stats.active, (unsigned long long)p->stats.failed,
+             (unsigned long long)p->stats.retried, (unsigned long long)p->stats.dropped,
+             (unsigned long long)p->stats.deferred, (unsigned long long)p->stats.dead,
+             (unsigned long long)p->stats.history, (unsigned long long)p->stats.requests,
+             p->cfg->common.source);
+}
+
+/* Opens each listed source with its own copy of the configuration (its name in
+ * common.source, FRESHET_BATCH within its max_ids) and its LLM step. Returns 0, or the
+ * exit status after printing the reason (the sources opened so far are closed). */
+static int open_sources(struct proc_fleet *f, const struct proc_config *cfg,
+                        const struct fr_source_list *list)
+{
+    struct fr_error err = {0};
+
+    f->procs = fr_xcalloc(list->n, sizeof(*f->procs));
+    f->cfgs = fr_xcalloc(list->n, sizeof(*f->cfgs));
+    for (; f->n < list->n; f->n++) {
+        struct proc *p = &f->procs[f->n];
+        struct proc_config *c = &f->cfgs[f->n];
+
+        *c = *cfg;
+        c->common.source = list->names[f->n];
+        p->cfg = c;
+        p->fleet = f;
+        if (fr_source_open(c->common.source, &c->src, &p->src, &err) != 0)
+            break;
+        if ((size_t)c->batch > p->src->lim.max_ids)
+            c->batch = (int64_t)p->src->lim.max_ids; /* FRESHET_BATCH within the source's */
+        if (proc_llm_load(p, c->sources_dir, &p->llm, &err) != 0) {
+            fr_source_close(p->src);
+            err.code = FR_ERR_USAGE;
+            break;
+        }
+    }
+    if (f->n == list->n)
+        return 0;
+    fprintf(stderr, "freshet-processor: %s\n", err.msg);
+    for (size_t i = 0; i < f->n; i++) {
+        proc_llm_free(f->procs[i].llm);
+        fr_source_close(f->procs[i].src);
+    }
+    free(f->procs);
+    free(f->cfgs);
+    return fr_err_exit_status(err.code);
+}
+
 int main(int argc, char **argv)
 {
     struct proc_config cfg = {0};
-    struct proc p = {0};
+    struct proc_fleet f = {0};
+    struct fr_source_list list;
     struct fr_app app = {
         .program = "freshet-processor",
         .usage = "[OPTIONS]",
         .summary = "Takes queued ids in batches, fetches their details from the source, normalizes\n"
-                   "and validates them, and upserts payload, history snapshot and active status.",
+                   "and validates them, and upserts payload, history snapshot and active status.\n"
+                   "FRESHET_SOURCE=a,b serves each listed source side by side in this process,\n"
+                   "each with its own queue, budget, breaker and requests.",
         .opts = opts,
         .nopts = sizeof(opts) / sizeof(opts[0]),
         .cfg = &cfg,
@@ -274,6 +339,7 @@ int main(int argc, char **argv)
     };
     struct fr_sig *sig;
     struct fr_error err = {0};
+    int rc, exit_code = 0;
 
     fr_app_init(&app, argc, argv, NULL);
     if (strcmp(cfg.policy, "budget") != 0 && strcmp(cfg.policy, "adaptive") != 0) {
@@ -288,31 +354,29 @@ int main(int argc, char **argv)
     }
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
     cfg.src.sources_dir = cfg.sources_dir;
-    if (fr_source_open(cfg.common.source, &cfg.src, &p.src, &err) != 0) {
-        fprintf(stderr, "freshet-processor: %s\n", err.msg);
-        return fr_err_exit_status(err.code);
-    }
-    if ((size_t)cfg.batch > p.src->lim.max_ids)
-        cfg.batch = (int64_t)p.src->lim.max_ids; /* FRESHET_BATCH within the source's */
-    p.cfg = &cfg;
-    if (proc_llm_load(&p, cfg.sources_dir, &p.llm, &err) != 0) {
-        fprintf(stderr, "freshet-processor: %s\n", err.msg);
-        fr_source_close(p.src);
+    if (fr_source_list_parse(cfg.common.source, &list, &err) != 0) {
+        fprintf(stderr, "freshet-processor: FRESHET_SOURCE: %s\n", err.msg);
         return 2;
     }
-    setup(&p, &app);
-    sig = fr_sig_install(p.base, on_stop, &p);
-    event_base_dispatch(p.base);
-    log_info("stopped: %llu active, %llu failed, %llu retried, %llu dropped as duplicates, "
-             "%llu deferred, %llu dead letters, %llu history rows, %llu requests",
-             (unsigned long long)p.stats.active, (unsigned long long)p.stats.failed,
-             (unsigned long long)p.stats.retried, (unsigned long long)p.stats.dropped,
-             (unsigned long long)p.stats.deferred, (unsigned long long)p.stats.dead,
-             (unsigned long long)p.stats.history, (unsigned long long)p.stats.requests);
+    if ((rc = open_sources(&f, &cfg, &list)) != 0)
+        return rc;
+    fr_fleet_init(&f.core);
+    for (size_t i = 0; i < f.n; i++)
+        setup(&f.procs[i], &app);
+    fr_fleet_admin(&f.core, cfg.admin_addr);
+    sig = fr_sig_install(f.core.base, on_stop, &f);
+    event_base_dispatch(f.core.base);
     fr_sig_free(sig);
-    teardown(&p);
-    event_base_free(p.base);
+    for (size_t i = 0; i < f.n; i++) {
+        log_stats(&f.procs[i]);
+        teardown(&f.procs[i]);
+        if (f.procs[i].exit_code > exit_code)
+            exit_code = f.procs[i].exit_code;
+    }
+    fr_fleet_release(&f.core);
+    free(f.procs);
+    free(f.cfgs);
     fr_metrics_reset();
     fr_log_reset();
-    return p.exit_code;
+    return exit_code;
 }

@@ -13,6 +13,7 @@
 #include "common/budget.h"
 #include "common/config.h"
 #include "common/db.h"
+#include "common/fleet.h"
 #include "common/dbasync.h"
 #include "common/http.h"
 #include "common/jsonschema.h"
@@ -43,8 +44,14 @@ struct proc_stats {
     uint64_t active, failed, retried, dropped, deferred, dead, history, batches, requests;
 };
 
+struct proc_fleet;
+
+/* One source's processor: its own connections, queue, budget, breaker, requests and
+ * refresh plan. A process runs one per source of FRESHET_SOURCE on one event loop. */
 struct proc {
-    const struct proc_config *cfg;
+    const struct proc_config *cfg; /* cfg->common.source is this one's name */
+    struct proc_fleet *fleet;      /* the process's sources; borrowed */
+    size_t slot;                   /* its place in fleet->core */
     struct event_base *base;
     struct fr_redis redis;
     struct fr_db db;      /* rare statements (failures, releases), blocking */
@@ -57,7 +64,6 @@ struct proc {
     struct fr_upstream up;
     struct proc_store_cfg store;
     struct event *pump_ev, *tick_ev, *grace_ev;
-    struct fr_admin *admin;
     int in_flight;   /* batches between claim and acknowledgement */
     int writing;     /* of which fetched, holding their write's parameters */
     int answered;    /* of which answered (from the answer to the acknowledgement) */
@@ -76,8 +82,18 @@ struct proc {
     int64_t plan_loaded_ms;  /* monotonic */
 };
 
-/* main.c: ends the loop once no batch and no analysis is in flight (with --once, once
- * no analysis is waiting either); until then the last one to settle calls it again. */
+/* The process: every source it serves, sharing the event loop, the admin server and
+ * the signal handlers (main.c). */
+struct proc_fleet {
+    struct fr_fleet core; /* the loop, the admin server, who is finished */
+    struct proc *procs; /* n, owned */
+    struct proc_config *cfgs; /* procs[i].cfg, owned */
+    size_t n;
+};
+
+/* main.c: marks p's source finished once no batch and no analysis is in flight (with
+ * --once, once no analysis is waiting either); until then the last one to settle calls
+ * it again. The loop ends when every source of the process is finished. */
 void proc_quit_when_idle(struct proc *p);
 
 /* pump.c */

@@ -13,7 +13,9 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/mem.h"
 #include "common/sig.h"
+#include "common/sourcelist.h"
 #include "refresher/refr.h"
 
 #define C(field) offsetof(struct refr_config, field)
@@ -90,6 +92,12 @@ static int pass(struct refr *r)
     return failed;
 }
 
+/* The loop ends once every source of the process is finished. */
+static void finished(struct refr *r)
+{
+    fr_fleet_finished(&r->fleet->core, r->slot);
+}
+
 static void on_pass(evutil_socket_t fd, short what, void *arg)
 {
     struct refr *r = arg;
@@ -101,46 +109,89 @@ static void on_pass(evutil_socket_t fd, short what, void *arg)
     (void)what;
     failed = pass(r);
     if (r->cfg->once || r->stopping) {
-        event_base_loopexit(r->base, NULL);
         if (r->cfg->once && failed)
             r->stopping = 2; /* exit status 1 */
+        finished(r);
         return;
     }
     evtimer_add(r->pass_ev, &tv);
 }
 
-static int ready(void *arg, char *why, size_t n)
-{
-    struct refr *r = arg;
-
-    return fr_app_ready(&r->redis, &r->db, why, n);
-}
-
 static void on_stop(int signo, void *arg)
 {
-    struct refr *r = arg;
+    struct refr_fleet *f = arg;
 
     (void)signo;
-    r->stopping = 1;
     /* A pass runs inside one callback: between passes there is nothing to hand back. */
-    event_base_loopexit(r->base, NULL);
+    for (size_t i = 0; i < f->n; i++) {
+        f->refrs[i].stopping = f->refrs[i].stopping ? f->refrs[i].stopping : 1;
+        finished(&f->refrs[i]);
+    }
+}
+
+static void setup(struct refr *r, struct fr_app *app)
+{
+    const struct refr_config *c = r->cfg;
+
+    r->budget_policy = strcmp(c->policy, "budget") == 0;
+    r->base = r->fleet->core.base;
+    fr_app_connect(app, &r->redis, &r->db, 1);
+    r->slot = fr_fleet_add(&r->fleet->core, NULL, &r->redis, &r->db);
+    fr_queue_init(&r->queue, &r->redis, c->common.source, app->worker_id);
+    fr_budget_init(&r->budget, &r->redis, c->common.source, c->token_period_ms, c->reserve);
+    fr_pace_init(&r->pace, &r->redis, c->common.source, "refresh");
+    r->pass_ev = evtimer_new(r->base, on_pass, r);
+    fr_metrics_on_scrape(fr_queue_export_depths, &r->queue);
+    event_active(r->pass_ev, EV_TIMEOUT, 0);
+}
+
+static void teardown(struct refr *r)
+{
+    log_info("stopped after %llu passes: %llu re-queued, %llu retries promoted, %llu items "
+             "of %llu dead workers requeued, %llu lost items re-enqueued of '%s'",
+             (unsigned long long)r->stats.passes, (unsigned long long)r->stats.requeued,
+             (unsigned long long)r->stats.promoted, (unsigned long long)r->stats.reaped_items,
+             (unsigned long long)r->stats.reaped_workers, (unsigned long long)r->stats.recovered,
+             r->cfg->common.source);
+    event_free(r->pass_ev);
+    fr_redis_close(&r->redis);
+    fr_db_release(&r->db);
+}
+
+/* One refresher per listed source, each with its own copy of the configuration (its
+ * name in common.source). */
+static void open_sources(struct refr_fleet *f, const struct refr_config *cfg,
+                         const struct fr_source_list *list)
+{
+    f->refrs = fr_xcalloc(list->n, sizeof(*f->refrs));
+    f->cfgs = fr_xcalloc(list->n, sizeof(*f->cfgs));
+    for (f->n = 0; f->n < list->n; f->n++) {
+        f->cfgs[f->n] = *cfg;
+        f->cfgs[f->n].common.source = list->names[f->n];
+        f->refrs[f->n].cfg = &f->cfgs[f->n];
+        f->refrs[f->n].fleet = f;
+    }
 }
 
 int main(int argc, char **argv)
 {
     struct refr_config cfg = {0};
-    struct refr r = {0};
+    struct refr_fleet f = {0};
+    struct fr_source_list list;
+    struct fr_error err = {0};
     struct fr_app app = {
         .program = "freshet-refresher",
         .usage = "[OPTIONS]",
         .summary = "Re-queues active rows whose adaptive refresh is due (by priority), recovers work\n"
-                   "held by dead processors or lost by Redis, and applies retention.",
+                   "held by dead processors or lost by Redis, and applies retention.\n"
+                   "FRESHET_SOURCE=a,b keeps each listed source on its own schedule and budget.",
         .opts = opts,
         .nopts = sizeof(opts) / sizeof(opts[0]),
         .cfg = &cfg,
         .common = &cfg.common,
     };
     struct fr_sig *sig;
+    int exit_code = 0;
 
     fr_app_init(&app, argc, argv, NULL);
     if (strcmp(cfg.policy, "budget") != 0 && strcmp(cfg.policy, "adaptive") != 0) {
@@ -153,32 +204,28 @@ int main(int argc, char **argv)
                         "FRESHET_REFRESH_MAX\n");
         return 2;
     }
+    if (fr_source_list_parse(cfg.common.source, &list, &err) != 0) {
+        fprintf(stderr, "freshet-refresher: FRESHET_SOURCE: %s\n", err.msg);
+        return 2;
+    }
     fr_config_log("starting " FRESHET_VERSION, opts, app.nopts, &cfg);
-    r.cfg = &cfg;
-    r.budget_policy = strcmp(cfg.policy, "budget") == 0;
-    r.base = event_base_new();
-    fr_app_connect(&app, &r.redis, &r.db, 1);
-    fr_queue_init(&r.queue, &r.redis, cfg.common.source, app.worker_id);
-    fr_budget_init(&r.budget, &r.redis, cfg.common.source, cfg.token_period_ms, cfg.reserve);
-    fr_pace_init(&r.pace, &r.redis, cfg.common.source, "refresh");
-    r.pass_ev = evtimer_new(r.base, on_pass, &r);
-    sig = fr_sig_install(r.base, on_stop, &r);
-    r.admin = fr_app_admin(r.base, cfg.admin_addr, ready, &r);
-    fr_metrics_on_scrape(fr_queue_export_depths, &r.queue);
-    event_active(r.pass_ev, EV_TIMEOUT, 0);
-    event_base_dispatch(r.base);
-    log_info("stopped after %llu passes: %llu re-queued, %llu retries promoted, %llu items "
-             "of %llu dead workers requeued, %llu lost items re-enqueued",
-             (unsigned long long)r.stats.passes, (unsigned long long)r.stats.requeued,
-             (unsigned long long)r.stats.promoted, (unsigned long long)r.stats.reaped_items,
-             (unsigned long long)r.stats.reaped_workers, (unsigned long long)r.stats.recovered);
+    open_sources(&f, &cfg, &list);
+    fr_fleet_init(&f.core);
+    for (size_t i = 0; i < f.n; i++)
+        setup(&f.refrs[i], &app);
+    sig = fr_sig_install(f.core.base, on_stop, &f);
+    fr_fleet_admin(&f.core, cfg.admin_addr);
+    event_base_dispatch(f.core.base);
     fr_sig_free(sig);
-    fr_admin_free(r.admin);
-    event_free(r.pass_ev);
-    event_base_free(r.base);
-    fr_redis_close(&r.redis);
-    fr_db_release(&r.db);
+    for (size_t i = 0; i < f.n; i++) {
+        teardown(&f.refrs[i]);
+        if (f.refrs[i].stopping == 2)
+            exit_code = 1;
+    }
+    fr_fleet_release(&f.core);
+    free(f.refrs);
+    free(f.cfgs);
     fr_metrics_reset();
     fr_log_reset();
-    return r.stopping == 2 ? 1 : 0;
+    return exit_code;
 }

@@ -12,6 +12,7 @@
 #include "common/budget.h"
 #include "common/config.h"
 #include "common/db.h"
+#include "common/fleet.h"
 #include "common/pace.h"
 #include "common/queue.h"
 #include "common/redis.h"
@@ -37,15 +38,20 @@ struct refr_stats {
     uint64_t requeued, promoted, reaped_workers, reaped_items, recovered, passes;
 };
 
+struct refr_fleet;
+
+/* One source's refresher: its own connections, queue, budget, pace and plan. A process
+ * runs one per source of FRESHET_SOURCE on one event loop. */
 struct refr {
-    const struct refr_config *cfg;
+    const struct refr_config *cfg; /* cfg->common.source is this one's name */
+    struct refr_fleet *fleet;      /* the process's sources; borrowed */
+    size_t slot;                   /* its place in fleet->core */
     struct event_base *base;
     struct fr_redis redis;
     struct fr_db db;
     struct fr_queue queue;
     struct fr_budget budget;
     struct event *pass_ev;
-    struct fr_admin *admin;
     int64_t last_upkeep_ms, last_staleness_ms;
     struct refr_stats stats;
     int stopping;
@@ -56,6 +62,15 @@ struct refr {
     double plan_rows;         /* active rows with an estimate, as last counted */
     double first_fetch_per_s; /* what the backlog of first fetches needs, as last counted */
     struct fr_pace pace;      /* fleet-wide allowance of re-queues (budget policy) */
+};
+
+/* The process: every source it serves, sharing the event loop, the admin server and
+ * the signal handlers (main.c). */
+struct refr_fleet {
+    struct fr_fleet core; /* the loop, the admin server, who is finished */
+    struct refr *refrs;       /* n, owned */
+    struct refr_config *cfgs; /* refrs[i].cfg, owned */
+    size_t n;
 };
 
 /* Each returns 0 or an error code; err says why. */

@@ -87,7 +87,7 @@ static void finish_pass(struct scout *s)
     if (s->failed)
         s->exit_code = 1;
     if (s->cfg->once || s->stopping)
-        event_base_loopexit(s->base, NULL);
+        scout_finished(s);
 }
 
 /* Advances the cursor over stored pages without gaps. It is persisted at most once a
@@ -339,7 +339,7 @@ void scout_pass_start(struct scout *s)
         log_warn("cannot read the cursor, pass skipped: %s", err.msg);
         if (s->cfg->once) {
             s->exit_code = 1;
-            event_base_loopexit(s->base, NULL);
+            scout_finished(s);
         }
         return;
     }

@@ -12,6 +12,7 @@
 #include "common/budget.h"
 #include "common/config.h"
 #include "common/db.h"
+#include "common/fleet.h"
 #include "common/dbasync.h"
 #include "common/http.h"
 #include "common/queue.h"
@@ -42,8 +43,14 @@ struct scout_page {
     int64_t after_n;  /* records (with the skipped ones) on this page */
 };
 
+struct scout_fleet;
+
+/* One source's discovery: its own connections, queue, budget, breaker and schedule. A
+ * process runs one per source of FRESHET_SOURCE on one event loop. */
 struct scout {
-    const struct scout_config *cfg;
+    const struct scout_config *cfg; /* cfg->common.source is this one's name */
+    struct scout_fleet *fleet;      /* the process's sources; borrowed */
+    size_t slot;                   /* its place in fleet->core */
     struct event_base *base;
     struct fr_redis redis;
     struct fr_db db;     /* cursor and worker_runs, blocking */
@@ -54,7 +61,6 @@ struct scout {
     struct fr_source *src;
     struct fr_upstream up;
     struct event *pass_ev, *step_ev, *grace_ev;
-    struct fr_admin *admin;
     /* the pass in progress */
     int running;
     int stopping;
@@ -76,6 +82,19 @@ struct scout {
     uint64_t seen, inserted, enqueued, marked_due, passes;
     int exit_code;
 };
+
+/* The process: every source it serves, sharing the event loop, the admin server and
+ * the signal handlers (main.c). */
+struct scout_fleet {
+    struct fr_fleet core; /* the loop, the admin server, who is finished */
+    struct scout *scouts;      /* n, owned */
+    struct scout_config *cfgs; /* scouts[i].cfg, owned */
+    size_t n;
+};
+
+/* main.c: s's source is finished (its --once pass ended, or it stopped); the loop ends
+ * when every source of the process is. */
+void scout_finished(struct scout *s);
 
 /* pass.c */
 void scout_pass_start(struct scout *s);

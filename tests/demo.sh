@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
-# demo.sh BIN [N] — `make demo`: starts a private Redis, PostgreSQL and fake Keepa with a
-# catalog of N products (default 20000) under ./.run/, migrates, runs one scout, one
-# processor and one refresher, shows live progress until the whole catalog is active,
-# prints a summary with a few sample rows, and stops everything it started (also on
-# Ctrl-C). Logs stay in ./.run/logs/ for a look afterwards.
+# demo.sh BIN [N] [SOURCES] — `make demo`: starts a private Redis, PostgreSQL and fake
+# Keepa with a catalog of N products (default 20000) under ./.run/, migrates, runs one
+# scout, one processor and one refresher, shows live progress until the whole catalog is
+# active, prints a summary with a few sample rows, and stops everything it started (also
+# on Ctrl-C). Logs stay in ./.run/logs/ for a look afterwards.
+# SOURCES (`make demo SOURCES=keepa,repos`) is the comma list the same three processes
+# serve (FRESHET_SOURCE): keepa and/or repos, the GitHub-like fake (freshet-fake-repos)
+# with N/4 repositories declared by sources/repos.yaml.
 set -u
-BIN=$(cd "${1:?usage: demo.sh BIN [N]}" && pwd)
+BIN=$(cd "${1:?usage: demo.sh BIN [N] [SOURCES]}" && pwd)
 N=${2:-20000}
+SOURCES=${3:-keepa}
 case $N in '' | *[!0-9]*) echo "demo: N must be a number (got '$N')" >&2; exit 2 ;; esac
+for s in ${SOURCES//,/ }; do
+    case $s in keepa | repos) ;; *)
+        echo "demo: SOURCES: the demo has fakes for keepa and repos only (got '$s')" >&2
+        exit 2 ;;
+    esac
+done
+has() { case ",$SOURCES," in *",$1,"*) return 0 ;; esac; return 1; }
+NR=$(( N / 4 > 100 ? N / 4 : 100 ))
 cd "$(dirname "$0")/.." || exit 1
 RUN=$PWD/.run
 LOGS=$RUN/logs
@@ -44,6 +56,7 @@ export FRESHET_LOG_FORMAT=json FRESHET_ADMIN_ADDR=off
 
 "$BIN/freshetctl" migrate 2>>"$LOGS/migrate.log" || { cat "$LOGS/migrate.log"; exit 1; }
 
+start_fake_keepa() {
 echo "demo: starting the fake Keepa with $N products..."
 "$BIN/freshet-fake-keepa" --listen 127.0.0.1:0 --port-file "$RUN/fake.port" --products "$N" \
     --key demo:200000 --latency-ms 20 >"$LOGS/fake-keepa.log" 2>&1 &
@@ -53,6 +66,26 @@ for _ in $(seq 100); do [ -s "$RUN/fake.port" ] && break; sleep 0.05; done
 KEEPA_BASE_URL="http://127.0.0.1:$(cat "$RUN/fake.port")"
 export KEEPA_BASE_URL KEEPA_API_KEY=demo
 rm -f "$RUN/fake.port"
+}
+
+# The GitHub-like fake: a 5,000-request window a minute, as GitHub's; sources/repos.yaml
+# spends it at 600 a minute.
+start_fake_repos() {
+echo "demo: starting the fake repos API with $NR repositories..."
+"$BIN/freshet-fake-repos" --listen 127.0.0.1:0 --port-file "$RUN/repos.port" --repos "$NR" \
+    --token demo --latency 20ms >"$LOGS/fake-repos.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [ -s "$RUN/repos.port" ] && break; sleep 0.05; done
+[ -s "$RUN/repos.port" ] || { echo "demo: the fake repos did not start"; cat "$LOGS/fake-repos.log"; exit 1; }
+REPOS_BASE_URL="http://127.0.0.1:$(cat "$RUN/repos.port")"
+export REPOS_BASE_URL REPOS_TOKEN=demo FRESHET_SOURCES_DIR=$RUN/sources
+rm -f "$RUN/repos.port"
+mkdir -p "$RUN/sources"
+cp sources/repos.yaml sources/repos.schema.json "$RUN/sources/"
+}
+has keepa && start_fake_keepa
+has repos && start_fake_repos
+export FRESHET_SOURCE=$SOURCES
 
 start() { # name binary [args]
     local name=$1
@@ -67,6 +100,12 @@ start scout "$BIN/freshet-scout" --interval 1m
 q() { psql -X -q -A -t "$DATABASE_URL" -c "$1" 2>/dev/null; }
 tty=0
 [ -t 1 ] && tty=1
+if [ "$SOURCES" != keepa ]; then
+    # shellcheck source=tests/demo_sources.sh
+    . tests/demo_sources.sh
+    demo_sources
+    exit $?
+fi
 t0=$(date +%s.%N)
 last_print=0
 deadline=$(( $(date +%s) + 120 + N / 100 ))
