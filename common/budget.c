@@ -297,29 +297,33 @@ int fr_budget_hold(struct fr_budget *b, int64_t ms, struct fr_error *err)
     return run(b, "hold", 1, extra, NULL, err);
 }
 
+int fr_budget_figures(struct fr_budget *b, struct fr_budget_figures *out, struct fr_error *err)
+{
+    int64_t v[4];
+    int rc = run(b, "peek", 0, NULL, v, err);
+
+    if (rc != 0)
+        return rc;
+    out->tokens = v[0];
+    out->rate = v[1];
+    out->paused_ms = v[2];
+    out->refill_in_ms = v[1] > 0 ? v[3] : -1;
+    return 0;
+}
+
 int fr_budget_peek(struct fr_budget *b, int64_t *tokens, int64_t *rate, int64_t *paused_ms,
                    struct fr_error *err)
 {
-    int64_t out[4];
-    int rc = run(b, "peek", 0, NULL, out, err);
+    struct fr_budget_figures f;
+    int rc = fr_budget_figures(b, &f, err);
 
     if (rc != 0)
         return rc;
     if (tokens)
-        *tokens = out[0];
+        *tokens = f.tokens;
     if (rate)
-        *rate = out[1];
+        *rate = f.rate;
     if (paused_ms)
-        *paused_ms = out[2];
+        *paused_ms = f.paused_ms;
     return 0;
-}
-
-int fr_budget_refill_in(struct fr_budget *b, int64_t *ms, struct fr_error *err)
-{
-    int64_t out[4];
-    int rc = run(b, "peek", 0, NULL, out, err);
-
-    if (rc == 0)
-        *ms = out[1] > 0 ? out[3] : -1;
-    return rc;
 }

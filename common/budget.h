@@ -81,7 +81,11 @@ int fr_budget_hold(struct fr_budget *b, int64_t ms, struct fr_error *err);
 int fr_budget_peek(struct fr_budget *b, int64_t *tokens, int64_t *rate, int64_t *paused_ms,
                    struct fr_error *err);
 
-/* Milliseconds until the next refill (-1 while the budget is not known). */
-int fr_budget_refill_in(struct fr_budget *b, int64_t *ms, struct fr_error *err);
+/* The same figures and the milliseconds until the next refill (-1 while the budget is
+ * not known), from the one round trip. */
+struct fr_budget_figures {
+    int64_t tokens, rate, paused_ms, refill_in_ms;
+};
+int fr_budget_figures(struct fr_budget *b, struct fr_budget_figures *out, struct fr_error *err);
 
 #endif

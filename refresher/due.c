@@ -43,6 +43,7 @@ static const char early_sql[] =
 struct figures {
     int64_t waiting;       /* ids in the queue */
     int64_t tokens, rate;  /* -1: unknown */
+    int64_t refill_in_ms;  /* until the next refill; -1: unknown */
 };
 
 /* How many rows this pass may re-queue: bounded by the room in the queue (low-water
@@ -51,15 +52,19 @@ struct figures {
 static int64_t room(struct refr *r, struct figures *f)
 {
     int64_t limit = r->cfg->per_pass;
+    struct fr_budget_figures bf;
 
     f->waiting = 0;
-    f->tokens = f->rate = -1;
+    f->tokens = f->rate = f->refill_in_ms = -1;
     if (fr_queue_depths(&r->queue, &f->waiting, NULL, NULL, NULL) != 0)
         return 0;
     if (r->cfg->low_water - f->waiting < limit)
         limit = r->cfg->low_water - f->waiting;
-    if (fr_budget_peek(&r->budget, &f->tokens, &f->rate, NULL, NULL) != 0)
-        f->tokens = f->rate = -1;
+    if (fr_budget_figures(&r->budget, &bf, NULL) == 0) {
+        f->tokens = bf.tokens;
+        f->rate = bf.rate;
+        f->refill_in_ms = bf.refill_in_ms;
+    }
     if (f->tokens >= 0 && f->tokens - r->cfg->reserve < limit)
         limit = f->tokens - r->cfg->reserve;
     return limit > 0 ? limit : 0;
@@ -74,10 +79,8 @@ static double pace_rate(struct refr *r, const struct figures *f)
     double horizon_s = (double)r->cfg->token_period_ms / 1000.0, pass_s;
     double spendable = (double)(f->tokens - r->cfg->reserve) -
                        (double)f->waiting * REFR_TOKENS_PER_ITEM;
-    int64_t next_ms;
-
-    if (fr_budget_refill_in(&r->budget, &next_ms, NULL) == 0 && next_ms >= 0)
-        horizon_s = (double)next_ms / 1000.0;
+    if (f->refill_in_ms >= 0)
+        horizon_s = (double)f->refill_in_ms / 1000.0;
     pass_s = (double)r->cfg->pass_ms / 1000.0;
     if (horizon_s < pass_s)
         horizon_s = pass_s;
