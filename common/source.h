@@ -178,6 +178,8 @@ struct fr_src_limits {
     size_t max_ids;          /* ids in one detail request at most */
     int signal_of_listing;   /* a signal is compared with the item's previous listing
                                 (items.discovery), not with its payload */
+    int64_t discover_interval_ms; /* the source's own time between passes; 0: the
+                                     scout's FRESHET_SCOUT_INTERVAL */
 };
 
 /* What an enrichment step may use besides its source: all borrowed from the caller. */

@@ -48,8 +48,10 @@ void scout_finished(struct scout *s)
 static void on_pass(evutil_socket_t fd, short what, void *arg)
 {
     struct scout *s = arg;
-    struct timeval tv = {(time_t)(s->cfg->interval_ms / 1000),
-                         (suseconds_t)((s->cfg->interval_ms % 1000) * 1000)};
+    /* A source file's discover.interval overrides FRESHET_SCOUT_INTERVAL. */
+    int64_t ms = s->src->lim.discover_interval_ms > 0 ? s->src->lim.discover_interval_ms
+                                                       : s->cfg->interval_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
 
     (void)fd;
     (void)what;

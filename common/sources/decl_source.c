@@ -52,6 +52,7 @@ static int open_decl(const char *name, const struct fr_source_settings *set, voi
     /* A page of the page type is known before the one in front of it has answered;
      * offset, cursor and link need that answer. Requests cost one each. */
     lim->indexed = d->file->discover.pagination.type == FR_DECL_PAGING_PAGE;
+    lim->discover_interval_ms = d->file->discover.interval_ms;
     lim->discover_cost = 1;
     lim->detail_cost_per_id = 0;
     lim->detail_cost_per_request = 1;

@@ -4,7 +4,8 @@
 # (trickle backfill) each scout pass reads one page of 100 from where the last one
 # stopped, so three passes discover all 250 repositories of freshet-fake-repos; a pass
 # that reaches the end starts the next one over from the first page. Before, such a pass
-# always started again at page 0 and never got past the first 100.
+# always started again at page 0 and never got past the first 100. Last, a source file's
+# discover.interval overrides FRESHET_SCOUT_INTERVAL for that source.
 . "$(dirname "$0")/lib.sh"
 need python3:python3
 
@@ -51,4 +52,17 @@ for src in offs curs link; do
         '^paused: 100 records seen, 0 new ids' \
         "$(printf '%s\n' "$passes" | grep -A1 '^complete' | sed -n 2p)"
 done
+
+# discover.interval: 1s in the file, 1h in the environment; the file wins.
+sed 's/^  interval: 5m$/  interval: 1s/; s/^name: repos$/name: tick/' \
+    "$FRESHET_SOURCES_DIR/repos.yaml" >"$FRESHET_SOURCES_DIR/tick.yaml"
+start_bg tick env FRESHET_SOURCE=tick FRESHET_SCOUT_INTERVAL=1h FRESHET_ADMIN_ADDR=off \
+    "$FRESHET_BIN/freshet-scout"
+TICK=$T_LAST_PID
+sleep 3.5
+kill -TERM "$TICK"
+exits_within 10 "$TICK"
+passes=$(grep -ac 'discovery pass' "$T_DIR/tick.log")
+check "discover.interval (1s) overrides FRESHET_SCOUT_INTERVAL (1h): $passes passes in 3.5 s" \
+    test "$passes" -ge 3
 finish
