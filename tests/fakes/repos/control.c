@@ -69,6 +69,8 @@ static void stats_handle(struct rp_call *c)
         rp_stats_render_ids(&srv->stats, doc, "ids", 1);
     if (flag(c, "repeats"))
         rp_stats_render_ids(&srv->stats, doc, "repeats", 2);
+    if (flag(c, "trace"))
+        rp_stats_render_traces(&srv->stats, doc);
     rp_reply_json(c, 200, doc);
 }
 

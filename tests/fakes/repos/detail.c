@@ -3,6 +3,7 @@
  */
 #include "detail.h"
 
+#include "clock.h"
 #include "reply.h"
 
 #include <ctype.h>
@@ -12,7 +13,11 @@
 static json_t *fetch(struct rp_call *c, uint32_t idx)
 {
     if (c->fault != RP_FAULT_TRUNCATE)
-        rp_stats_fetched(&c->srv->stats, idx);
+        rp_stats_fetched(&c->srv->stats, idx, rp_clock_elapsed(),
+                         rp_stats_agent(&c->srv->stats,
+                                        evhttp_find_header(
+                                            evhttp_request_get_input_headers(c->req),
+                                            "User-Agent")));
     return rp_repo_json(c->srv->cat, idx, RP_VIEW_FULL);
 }
 

@@ -454,6 +454,10 @@ test_stats() {
     grep -q "\"ids\":{\"$FIRST\":2,\"$SECOND\":1,\"$THIRD\":1}" "$f" &&
         grep -q "\"repeats\":{\"$FIRST\":2}" "$f"
     check "/_test/stats?ids=1&repeats=1 maps fetches per id and the repeated ones" $? "$(cat "$f")"
+    ctl "/_test/stats?trace=1"
+    grep -Eq "\"traces\":\\{\"$FIRST\":\\[2,1[0-9]{12},1[0-9]{12},\"curl/[^\"]*\"\\]\\}" "$f"
+    check "/_test/stats?trace=1 gives a repeated id's fetches, first and last (Unix ms), first User-Agent" \
+        $? "$(cat "$f")"
     grep -q '"other":{}' "$f" && ! grep -q '"other":{"' "$f"
     check "/_test/ endpoints are not counted as API requests" $? "$(cat "$f")"
     ctl "/_test/nothing"

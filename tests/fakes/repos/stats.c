@@ -3,6 +3,8 @@
  */
 #include "stats.h"
 
+#include "clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,28 +20,48 @@ static const char *const out_names[RP_OUT_COUNT] = {
 void rp_stats_init(struct rp_stats *st, uint32_t size)
 {
     memset(st, 0, sizeof(*st));
+    if ((st->agents[0] = strdup("")) == NULL)
+        abort();
+    st->nagents = 1;
     rp_stats_resize(st, size);
+}
+
+/* Grows a per-index array from old to size elements of esize bytes, the new ones zero. */
+static void *grow_array(void *a, size_t esize, uint32_t old, uint32_t size)
+{
+    char *grown = realloc(a, (size ? size : 1) * esize);
+
+    if (grown == NULL)
+        abort();
+    if (size > old)
+        memset(grown + (size_t)old * esize, 0, (size_t)(size - old) * esize);
+    return grown;
 }
 
 void rp_stats_resize(struct rp_stats *st, uint32_t size)
 {
-    uint32_t *grown;
-
     if (size <= st->size && st->fetched != NULL)
         return;
-    grown = realloc(st->fetched, (size ? size : 1) * sizeof(*st->fetched));
-    if (grown == NULL)
-        abort();
-    if (size > st->size)
-        memset(grown + st->size, 0, (size - st->size) * sizeof(*grown));
-    st->fetched = grown;
-    st->size = size > st->size ? size : st->size;
+    if (size < st->size)
+        size = st->size;
+    st->fetched = grow_array(st->fetched, sizeof(*st->fetched), st->size, size);
+    st->first_ms = grow_array(st->first_ms, sizeof(*st->first_ms), st->size, size);
+    st->last_ms = grow_array(st->last_ms, sizeof(*st->last_ms), st->size, size);
+    st->first_agent = grow_array(st->first_agent, sizeof(*st->first_agent), st->size, size);
+    st->size = size;
 }
 
 void rp_stats_release(struct rp_stats *st)
 {
     free(st->fetched);
-    st->fetched = NULL;
+    free(st->first_ms);
+    free(st->last_ms);
+    free(st->first_agent);
+    for (int i = 0; i < st->nagents; i++)
+        free(st->agents[i]);
+    st->fetched = st->first_ms = st->last_ms = NULL;
+    st->first_agent = NULL;
+    st->nagents = 0;
     st->size = 0;
 }
 
@@ -50,6 +72,9 @@ void rp_stats_reset(struct rp_stats *st)
     st->listed = st->fetched_total = st->fetched_unique = 0;
     st->fetched_max = 0;
     memset(st->fetched, 0, st->size * sizeof(*st->fetched));
+    memset(st->first_ms, 0, st->size * sizeof(*st->first_ms));
+    memset(st->last_ms, 0, st->size * sizeof(*st->last_ms));
+    memset(st->first_agent, 0, st->size * sizeof(*st->first_agent));
 }
 
 const char *rp_endpoint_name(enum rp_endpoint ep)
@@ -78,16 +103,33 @@ void rp_stats_fault(struct rp_stats *st, enum rp_fault f)
     st->faults[f]++;
 }
 
-void rp_stats_fetched(struct rp_stats *st, uint32_t idx)
+int rp_stats_agent(struct rp_stats *st, const char *agent)
 {
-    uint32_t n;
+    if (agent == NULL)
+        return 0;
+    for (int i = 1; i < st->nagents; i++) {
+        if (strcmp(st->agents[i], agent) == 0)
+            return i;
+    }
+    if (st->nagents == RP_STATS_AGENTS || (st->agents[st->nagents] = strdup(agent)) == NULL)
+        return 0;
+    return st->nagents++;
+}
+
+void rp_stats_fetched(struct rp_stats *st, uint32_t idx, int64_t elapsed, int agent)
+{
+    uint32_t n, at = (uint32_t)(elapsed + 1); /* 0 = never; wraps after 49 days */
 
     st->fetched_total++;
     if (idx >= st->size)
         return;
     n = ++st->fetched[idx];
-    if (n == 1)
+    st->last_ms[idx] = at;
+    if (n == 1) {
+        st->first_ms[idx] = at;
+        st->first_agent[idx] = (uint8_t)agent;
         st->fetched_unique++;
+    }
     if (n > st->fetched_max)
         st->fetched_max = n;
 }
@@ -148,4 +190,23 @@ void rp_stats_render_ids(const struct rp_stats *st, json_t *obj, const char *key
         json_object_set_new(ids, id, json_integer(st->fetched[i]));
     }
     json_object_set_new(obj, key, ids);
+}
+
+void rp_stats_render_traces(const struct rp_stats *st, json_t *obj)
+{
+    json_t *ids = json_object();
+    char id[16];
+
+    for (uint32_t i = 0; i < st->size; i++) {
+        if (st->fetched[i] < 2)
+            continue;
+        snprintf(id, sizeof(id), "%u", i + 1);
+        json_object_set_new(
+            ids, id,
+            json_pack("[I, I, I, s]", (json_int_t)st->fetched[i],
+                      (json_int_t)rp_clock_wall((int64_t)st->first_ms[i] - 1),
+                      (json_int_t)rp_clock_wall((int64_t)st->last_ms[i] - 1),
+                      st->agents[st->first_agent[i]]));
+    }
+    json_object_set_new(obj, "traces", ids);
 }

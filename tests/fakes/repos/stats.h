@@ -14,6 +14,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#define RP_STATS_AGENTS 256 /* distinct User-Agents remembered; more share slot 0 ("") */
+
 enum rp_endpoint {
     RP_EP_PAGE,   /* GET /v1/repos?page=&per_page= */
     RP_EP_OFFSET, /* GET /v1/repos/offset?offset=&limit= */
@@ -51,6 +53,11 @@ struct rp_stats {
     uint64_t fetched_unique; /* ids fetched at least once */
     uint32_t fetched_max;    /* most fetches of one id */
     uint32_t *fetched;       /* per catalog index */
+    uint32_t *first_ms;      /* per catalog index: elapsed ms + 1 of its first fetch (0 never) */
+    uint32_t *last_ms;       /* ... and of its latest */
+    uint8_t *first_agent;    /* per catalog index: agents[] slot of its first fetch's client */
+    char *agents[RP_STATS_AGENTS]; /* User-Agents seen; slot 0 is "" (none, or too many) */
+    int nagents;
     uint32_t size;
 };
 
@@ -70,13 +77,20 @@ enum rp_outcome rp_outcome_of_status(int status);
 
 void rp_stats_request(struct rp_stats *st, enum rp_endpoint ep, enum rp_outcome out);
 void rp_stats_fault(struct rp_stats *st, enum rp_fault f);
-/* Counts one detail record of repository idx served. */
-void rp_stats_fetched(struct rp_stats *st, uint32_t idx);
+/* Returns the agents[] slot of a client's User-Agent (NULL or too many: 0). */
+int rp_stats_agent(struct rp_stats *st, const char *agent);
+/* Counts one detail record of repository idx served, elapsed ms after start-up, to the
+ * client of agents[] slot agent. */
+void rp_stats_fetched(struct rp_stats *st, uint32_t idx, int64_t elapsed, int agent);
 
 /* Adds the counters to the JSON object obj. */
 void rp_stats_render(const struct rp_stats *st, json_t *obj);
 
 /* Adds key: {"ID": fetches, ...} for every id fetched at least min (>= 1) times. */
 void rp_stats_render_ids(const struct rp_stats *st, json_t *obj, const char *key, uint32_t min);
+
+/* Adds "traces": {"ID": [fetches, first, last, agent], ...} for every id fetched more than
+ * once: Unix ms of its first and latest fetch, and the User-Agent of its first fetch. */
+void rp_stats_render_traces(const struct rp_stats *st, json_t *obj);
 
 #endif
