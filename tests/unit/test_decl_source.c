@@ -321,8 +321,8 @@ Test(decl_source, a_name_without_a_file_is_the_default_builtin)
 Test(decl_source, budget_seed_is_a_window)
 {
     static const char *const budgets[] = {
-        "budget: {requests_per_minute: 120, remaining_header: X-Left, reset_header: X-Reset, "
-        "reset_format: seconds}\n",
+        ("budget: {requests_per_minute: 120, remaining_header: X-Left, reset_header: X-Reset, "
+         "reset_format: seconds}\n"),
         "budget: {remaining_header: X-Left, reset_header: X-Reset, reset_format: seconds}\n",
         "budget: {requests_per_minute: 120}\n",
         "",
