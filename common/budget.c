@@ -140,7 +140,9 @@ static const char lua_ops[] =
     "  save(); return {0, 0}\n"
     "elseif op == 'pause' or op == 'hold' then\n"
     "  pause = math.max(pause, now + tonumber(ARGV[4]))\n"
-    "  if tokens and op == 'pause' then tokens = math.min(tokens, 0) end\n"
+    /* A 429 spends the window's tokens (Keepa's bucket, a window the answers told us);
+     * a static minute of our own is not the upstream's reset: Retry-After alone holds. */
+    "  if tokens and op == 'pause' and win ~= 2 then tokens = math.min(tokens, 0) end\n"
     "  if tokens then save() else redis.call('HSET', KEYS[1], 'pause', pause) end\n"
     "  return {0, 0}\n"
     "else\n"

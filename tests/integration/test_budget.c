@@ -119,6 +119,24 @@ Test(budget_window, the_stricter_static_rate_wins)
     fr_redis_close(&red);
 }
 
+/* Without rate headers the minute is freshet's own: a 429 holds the source for its
+ * Retry-After (DESIGN.md: the later of Retry-After and the reset header), not until the
+ * minute ends. */
+Test(budget_window, a_pause_of_a_static_minute_ends_with_retry_after)
+{
+    struct fr_budget b;
+    int64_t wait = 0;
+
+    open_budget(&b, "static-pause");
+    fr_budget_seed_window(&b, 120, 0, NULL);
+    cr_assert_eq(take(&b, &wait), FR_BUDGET_GRANTED);
+    cr_assert_eq(fr_budget_pause(&b, 300, NULL), 0); /* a 429 with a short Retry-After */
+    cr_assert_eq(take(&b, &wait), FR_BUDGET_WAIT);
+    sleep_ms(600); /* past the pause and the 500-ms pace */
+    cr_assert_eq(take(&b, &wait), FR_BUDGET_GRANTED, "still held: wait %lld ms", (long long)wait);
+    fr_redis_close(&red);
+}
+
 Test(budget_window, static_minute_without_headers)
 {
     struct fr_budget b;
