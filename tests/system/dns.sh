@@ -12,12 +12,14 @@ need unshare:util-linux python3:python3
 if [ "$(id -u)" != 0 ]; then
     echo "# skip: needs root for a mount namespace"
     finish
+    exit
 fi
 # A chroot whose / is not a mount point (make test-fresh) cannot make a private mount
 # namespace: unshare fails before anything runs, so there is nothing to measure.
 if ! why=$(unshare -m true 2>&1); then
     echo "# skip: no private mount namespace here (${why%%$'\n'*})"
     finish
+    exit
 fi
 fresh_db dns
 "$FRESHET_BIN/freshetctl" migrate >/dev/null 2>&1 || { echo "migrate failed"; exit 1; }
