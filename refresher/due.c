@@ -1,7 +1,7 @@
 /*
  * due — re-queues active rows whose next_update_due has passed, hottest priority
- * first. Rows are taken with FOR UPDATE SKIP LOCKED so several refreshers share the
- * work, flipped to pending_processing and enqueued in the same order. How many a pass
+ * first. Rows are marked re-queued (they stay active) so several refreshers share the
+ * work, and enqueued in the same order. How many a pass
  * takes is bounded by the room in the queue (low-water mark) and by the token budget
  * minus a reserve, so refreshing never starves discovery. With the budget policy a
  * fleet-wide pace (common/pace.h) spreads re-queues evenly at the rate the budget
@@ -14,30 +14,39 @@
 #include "common/mem.h"
 #include "refresher/refr.h"
 
+/* Due rows come from item_due (schemas/009_item_due.sql: one row per active item),
+ * hottest first. A row stays active while it waits (its payload is still served); the
+ * refresher marks item_due.requeued_at, a HOT update of the narrow row, and skips a
+ * marked row until the lease ($3) has passed: then Redis lost it, and it is due again.
+ * The processor's write clears the mark. The UPDATE re-checks the mark on the row it
+ * locks, so two refreshers never both re-queue a row (Redis's `queued` set would drop
+ * the second anyway). */
+#define REFR_UNMARKED " (d.requeued_at IS NULL OR d.requeued_at <= now() - $3::interval)"
+
 static const char due_sql[] =
     "WITH due AS ("
-    "  SELECT source, id FROM items"
-    "  WHERE source = $1 AND status = 'active' AND next_update_due <= now()"
-    "  ORDER BY priority, next_update_due"
-    "  LIMIT $2 FOR UPDATE SKIP LOCKED"
+    "  SELECT d.id FROM item_due d"
+    "  WHERE d.source = $1 AND d.due <= now() AND" REFR_UNMARKED
+    "  ORDER BY d.priority, d.due"
+    "  LIMIT $2"
     ")"
-    "UPDATE items i SET status = 'pending_processing', queued_at = now()"
-    " FROM due WHERE i.source = due.source AND i.id = due.id"
-    " RETURNING i.id, i.priority";
+    "UPDATE item_due d SET requeued_at = now()"
+    " FROM due WHERE d.source = $1 AND d.id = due.id AND" REFR_UNMARKED
+    " RETURNING d.id, d.priority";
 
 /* Not yet due, soonest first: spare tokens go to the refreshes the plan would make
- * next, never to a row fetched within FRESHET_REFRESH_MIN. */
+ * next, never to a row fetched within FRESHET_REFRESH_MIN ($4). */
 static const char early_sql[] =
     "WITH due AS ("
-    "  SELECT source, id FROM items"
-    "  WHERE source = $1 AND status = 'active' AND next_update_due > now()"
-    "    AND last_updated <= now() - $3::interval"
-    "  ORDER BY next_update_due"
-    "  LIMIT $2 FOR UPDATE SKIP LOCKED"
+    "  SELECT d.id FROM item_due d JOIN items i ON i.source = d.source AND i.id = d.id"
+    "  WHERE d.source = $1 AND d.due > now() AND" REFR_UNMARKED
+    "    AND i.last_updated <= now() - $4::interval"
+    "  ORDER BY d.due"
+    "  LIMIT $2"
     ")"
-    "UPDATE items i SET status = 'pending_processing', queued_at = now()"
-    " FROM due WHERE i.source = due.source AND i.id = due.id"
-    " RETURNING i.id, i.priority";
+    "UPDATE item_due d SET requeued_at = now()"
+    " FROM due WHERE d.source = $1 AND d.id = due.id AND" REFR_UNMARKED
+    " RETURNING d.id, d.priority";
 
 /* The budget's figures a pass works with. */
 struct figures {
@@ -93,7 +102,7 @@ static int requeue(struct refr *r, const char *sql, int n, const char *const *pa
                    int64_t *taken, struct fr_error *err)
 {
     const char **hot, **normal;
-    size_t nh = 0, nn = 0;
+    size_t nh = 0, nn = 0, added_hot = 0, added = 0;
     PGresult *res;
     int rc;
 
@@ -107,12 +116,14 @@ static int requeue(struct refr *r, const char *sql, int n, const char *const *pa
         else
             normal[nn++] = PQgetvalue(res, i, 0);
     }
-    /* Committed already: if Redis fails now, recovery enqueues these pending rows. */
-    rc = fr_queue_enqueue(&r->queue, hot, nh, 1, NULL, err);
+    /* Committed already: if Redis fails now, the rows are due again after the lease.
+     * Only ids Redis did not hold yet count (a row marked again after its lease, still
+     * waiting in the queue, is not queued twice and costs nothing more). */
+    rc = fr_queue_enqueue(&r->queue, hot, nh, 1, &added_hot, err);
     if (rc == 0)
-        rc = fr_queue_enqueue(&r->queue, normal, nn, 0, NULL, err);
-    *taken += (int64_t)(nh + nn);
-    r->stats.requeued += nh + nn;
+        rc = fr_queue_enqueue(&r->queue, normal, nn, 0, &added, err);
+    *taken += (int64_t)(added_hot + added);
+    r->stats.requeued += added_hot + added;
     free(hot);
     free(normal);
     PQclear(res);
@@ -121,8 +132,8 @@ static int requeue(struct refr *r, const char *sql, int n, const char *const *pa
 
 int refr_due(struct refr *r, struct fr_error *err)
 {
-    char lim[24], min[48];
-    const char *params[3] = {r->cfg->common.source, lim, min};
+    char lim[24], lease[48], min[48];
+    const char *params[4] = {r->cfg->common.source, lim, lease, min};
     struct figures f;
     int64_t n = room(r, &f), granted = -1, taken = 0;
     int rc;
@@ -142,7 +153,8 @@ int refr_due(struct refr *r, struct fr_error *err)
             return 0;
     }
     snprintf(lim, sizeof(lim), "%lld", (long long)n);
-    if ((rc = requeue(r, due_sql, 2, params, &taken, err)) != 0)
+    snprintf(lease, sizeof(lease), "%lld milliseconds", (long long)r->cfg->lease_ms);
+    if ((rc = requeue(r, due_sql, 3, params, &taken, err)) != 0)
         return rc;
     if (taken > 0)
         log_debug("re-queued %lld due items", (long long)taken);
@@ -151,7 +163,7 @@ int refr_due(struct refr *r, struct fr_error *err)
 
         snprintf(lim, sizeof(lim), "%lld", (long long)(granted - taken));
         snprintf(min, sizeof(min), "%lld milliseconds", (long long)r->cfg->refresh_min_ms);
-        if ((rc = requeue(r, early_sql, 3, params, &taken, err)) != 0)
+        if ((rc = requeue(r, early_sql, 4, params, &taken, err)) != 0)
             return rc;
         if (taken > due)
             log_debug("re-queued %lld items early: the pace had room", (long long)(taken - due));

@@ -99,7 +99,14 @@ void scout_store_page(struct scout *s, int page, const struct fr_src_record *rec
     fr_pgarr_open(&signals);
     for (size_t i = 0; i < n; i++) {
         fr_pgarr_str(&ids, recs[i].id);
-        put_json(&docs, recs[i].doc, "{}");
+        /* The listing is kept only where a signal is compared with it: a built-in
+         * source's detail payload supersedes it, and a listing stored in every row
+         * would be logged again by every refresh of it (a HOT update logs the bytes
+         * between the first and last column it changes; discovery is between them). */
+        if (s->src->lim.signal_of_listing)
+            put_json(&docs, recs[i].doc, "{}");
+        else
+            fr_pgarr_str(&docs, NULL);
         /* only an object has members to compare: anything else is no signal */
         put_json(&signals, json_is_object(recs[i].signal) ? recs[i].signal : NULL, NULL);
     }

@@ -37,7 +37,7 @@ pgc_end() {
                                    WHEN query LIKE '%AS r(id, prio)%' AND query LIKE '%claimed_until%' THEN 'claim'
                                    WHEN query LIKE '%AS r(id, prio)%' THEN 'check'
                                    WHEN query LIKE '%\$4::jsonb[]%' THEN 'write'
-                                   WHEN query LIKE '%SKIP LOCKED%' THEN 'refresher re-queue'
+                                   WHEN query LIKE '%SET requeued_at = now()%' THEN 'refresher re-queue'
                                    WHEN query LIKE '%INSERT INTO plain%' THEN 'plain statement'
                                    ELSE 'other' END AS k, sum(total_exec_time) AS ms
                        FROM pg_stat_statements
@@ -58,7 +58,7 @@ pgc_once() {
 
 pgc_due() {
     sql "UPDATE items SET next_update_due = now() - interval '1 second' WHERE source = 'keepa'" \
-        >/dev/null && sql "VACUUM (ANALYZE) items" >/dev/null || die "pgcost: making rows due"
+        >/dev/null && sql "VACUUM (ANALYZE) items, item_due" >/dev/null || die "pgcost: making rows due"
 }
 
 pgcost_run() {

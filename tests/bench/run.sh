@@ -617,19 +617,20 @@ write_sql_of() {
 
 # ---- 3. the refresher at scale ---------------------------------------------------------
 
-DUE_SQL="WITH due AS (SELECT source, id FROM items WHERE source = 'keepa' AND status = 'active'
-  AND next_update_due <= now() ORDER BY priority, next_update_due LIMIT 5000 FOR UPDATE SKIP LOCKED)
-UPDATE items i SET status = 'pending_processing', queued_at = now() FROM due
-WHERE i.source = due.source AND i.id = due.id RETURNING i.id, i.priority"
+UNMARKED="(d.requeued_at IS NULL OR d.requeued_at <= now() - interval '2 minutes')"
+DUE_SQL="WITH due AS (SELECT d.id FROM item_due d
+  WHERE d.source = 'keepa' AND d.due <= now() AND $UNMARKED ORDER BY d.priority, d.due LIMIT 5000)
+UPDATE item_due d SET requeued_at = now() FROM due
+WHERE d.source = 'keepa' AND d.id = due.id AND $UNMARKED RETURNING d.id, d.priority"
 
 # The budget policy's two other statements of a pass (refresher/due.c, plan.c): the
 # rows due soonest, re-queued early when the pace allows more than is due, and the
 # histogram of estimated change rates the plan is solved on (every 15 s).
-EARLY_SQL="WITH due AS (SELECT source, id FROM items WHERE source = 'keepa' AND status = 'active'
-  AND next_update_due > now() AND last_updated <= now() - interval '15 minutes'
-  ORDER BY next_update_due LIMIT 5000 FOR UPDATE SKIP LOCKED)
-UPDATE items i SET status = 'pending_processing', queued_at = now() FROM due
-WHERE i.source = due.source AND i.id = due.id RETURNING i.id, i.priority"
+EARLY_SQL="WITH due AS (SELECT d.id FROM item_due d JOIN items i ON i.source = d.source AND i.id = d.id
+  WHERE d.source = 'keepa' AND d.due > now() AND $UNMARKED
+  AND i.last_updated <= now() - interval '15 minutes' ORDER BY d.due LIMIT 5000)
+UPDATE item_due d SET requeued_at = now() FROM due
+WHERE d.source = 'keepa' AND d.id = due.id AND $UNMARKED RETURNING d.id, d.priority"
 
 HIST_SQL="SELECT least(63, greatest(0, floor((ln(greatest(change_rate, 1e-300)) - ln(1e-8))
   / 0.0411)::int)) AS band, count(*), avg(change_rate), count(*) FILTER (WHERE change_n >= 4)
@@ -668,17 +669,18 @@ refresh_pass() {
     t1=$(now)
     sleep 0.3 # the log lines of the last statements
     read -r -a ms <<<"$(statement_ms "$mark")"
-    requeued=$(sql "SELECT count(*) FROM items WHERE status = 'pending_processing'")
+    requeued=$(sql "SELECT count(*) FROM item_due WHERE requeued_at IS NOT NULL")
     REFR_ROWS+=("$(printf '  %-10s %9s %10s %10s ms %9s ms %9s ms %8s ms %8s ms %6s ms' "$1" "$due" "$requeued" \
         "$(calc %.0f "($t1 - $t0) * 1000")" "${ms[@]}")")
 }
 
-# Puts re-queued rows back: active again, those matching $1 due, the rest due tomorrow.
+# Puts re-queued rows back: unmarked, those matching $1 due, the rest due tomorrow.
 refresh_reset() {
-    sql "UPDATE items SET status = 'active', next_update_due = CASE WHEN $1
+    sql "UPDATE items SET next_update_due = CASE WHEN $1
              THEN now() - interval '1 hour' ELSE now() + interval '1 day' END
-         WHERE status = 'pending_processing'" >/dev/null || die "reset due rows"
-    sql "VACUUM items" >/dev/null
+         WHERE id IN (SELECT id FROM item_due WHERE requeued_at IS NOT NULL)" >/dev/null ||
+        die "reset due rows"
+    sql "VACUUM items, item_due" >/dev/null
     rcli del 'freshet:{keepa}:queue' 'freshet:{keepa}:queue:hot' 'freshet:{keepa}:queued' >/dev/null
 }
 
@@ -706,7 +708,7 @@ FROM generate_series(1, $REFRESH_ROWS) i, (SELECT '$(payload_1k)'::jsonb AS doc)
 -- bits and the visibility map; the checkpoint writes them: the timed part starts clean.
 SET synchronous_commit = on;
 SELECT txid_current();
-VACUUM ANALYZE items;
+VACUUM ANALYZE items, item_due;
 CHECKPOINT;
 EOF
     R[r:setup]=$(calc %.0f "$(now) - $t0")
@@ -869,10 +871,10 @@ report_refresher() {
     echo "refresher at scale: $REFRESH_ROWS active rows (items: ${R[r:size]}), setup ${R[r:setup]} s"
     echo "EXPLAIN (ANALYZE, BUFFERS) of the due scan (refresher/due.c, LIMIT 5000), 1% due, rolled back:"
     printf '    %s\n' "${R[r:plan]//$'\n'/$'\n'    }"
-    if grep -q 'Index Scan using items_due' <<<"${R[r:plan]}"; then
-        echo "  -> the due rows are read through the items_due index"
+    if grep -q 'Index Scan using item_due_at' <<<"${R[r:plan]}"; then
+        echo "  -> the due rows are read through item_due's due index"
     else
-        echo "  -> WARNING: the plan does not use items_due"
+        echo "  -> WARNING: the plan does not use item_due_at"
     fi
     echo "EXPLAIN (ANALYZE, BUFFERS) of the early re-queue (refresher/due.c, budget policy, LIMIT 5000), rolled back:"
     printf '    %s\n' "${R[r:early]//$'\n'/$'\n'    }"

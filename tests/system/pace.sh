@@ -66,5 +66,9 @@ sql "UPDATE items SET next_update_due = now() - interval '1 second'
 "$FRESHET_BIN/freshet-refresher" --once >"$T_DIR/refresher-once.log" 2>&1
 expect_eq "refresher --once exits 0" 0 "$?"
 expect_eq "and re-queues all 60 rows due (the pace would allow ~20 a pass)" 60 \
+    "$(sql "SELECT count(*) FROM item_due WHERE requeued_at IS NOT NULL")"
+expect_eq "... onto the queue" 60 "$(rcli SMISMEMBER 'freshet:{keepa}:queued' \
+    $(sql "SELECT id FROM items ORDER BY id LIMIT 60") | grep -c '^1$')"
+expect_eq "... and they stay active (their payload is still served)" 0 \
     "$(count_status pending_processing)"
 finish
