@@ -678,7 +678,8 @@ refresh_pass() {
 refresh_reset() {
     sql "UPDATE items SET next_update_due = CASE WHEN $1
              THEN now() - interval '1 hour' ELSE now() + interval '1 day' END
-         WHERE id IN (SELECT id FROM item_due WHERE requeued_at IS NOT NULL)" >/dev/null ||
+         WHERE source = 'keepa' AND id IN (SELECT id FROM item_due
+                                           WHERE source = 'keepa' AND requeued_at IS NOT NULL)" >/dev/null ||
         die "reset due rows"
     sql "VACUUM items, item_due" >/dev/null
     rcli del 'freshet:{keepa}:queue' 'freshet:{keepa}:queue:hot' 'freshet:{keepa}:queued' >/dev/null

@@ -64,10 +64,11 @@ expect_eq "no history row added" "$N" "$(sql "SELECT count(*) FROM item_history"
 expect_eq "the writes cleared the marks and moved item_due with items" "0 0 $N" \
     "$(sql "SELECT count(*) FROM item_due WHERE requeued_at IS NOT NULL") $(mirrored) \
 $(sql "SELECT count(*) FROM item_due WHERE due > now()")"
-sleep 0.5 # the processor's backends report their counts when they exit
-after=$(upd_counts)
+# The processor's backends report their counts when they exit, a moment after it did.
 read -r u0 h0 <<<"$before"
-read -r u1 h1 <<<"$after"
+reported() { read -r u1 h1 <<<"$(upd_counts)"; [ $((u1 - u0)) -ge "$N" ]; }
+wait_for 20 reported
+read -r u1 h1 <<<"$(upd_counts)"
 expect_eq "items rows updated by the refresh: one a product" "$N" $((u1 - u0))
 # A row whose page has no room left for its new version moves (not HOT): rare at
 # fillfactor 50; before 009_item_due none was HOT (next_update_due was indexed).
