@@ -18,34 +18,35 @@
  * hottest first. A row stays active while it waits (its payload is still served); the
  * refresher marks item_due.requeued_at, a HOT update of the narrow row, and skips a
  * marked row until the lease ($3) has passed: then Redis lost it, and it is due again.
- * The processor's write clears the mark. The UPDATE re-checks the mark on the row it
- * locks, so two refreshers never both re-queue a row (Redis's `queued` set would drop
- * the second anyway). */
+ * The processor's write clears the mark. The UPDATE re-checks mark and due time on the
+ * row it locks: two refreshers never both re-queue a row (Redis's `queued` set would
+ * drop the second anyway), and a row written meanwhile (its due time moved) is left
+ * for the next pass, not fetched again at once. */
 #define REFR_UNMARKED " (d.requeued_at IS NULL OR d.requeued_at <= now() - $3::interval)"
 
 static const char due_sql[] =
     "WITH due AS ("
-    "  SELECT d.id FROM item_due d"
+    "  SELECT d.id, d.due FROM item_due d"
     "  WHERE d.source = $1 AND d.due <= now() AND" REFR_UNMARKED
     "  ORDER BY d.priority, d.due"
     "  LIMIT $2"
     ")"
     "UPDATE item_due d SET requeued_at = now()"
-    " FROM due WHERE d.source = $1 AND d.id = due.id AND" REFR_UNMARKED
+    " FROM due WHERE d.source = $1 AND d.id = due.id AND d.due = due.due AND" REFR_UNMARKED
     " RETURNING d.id, d.priority";
 
 /* Not yet due, soonest first: spare tokens go to the refreshes the plan would make
  * next, never to a row fetched within FRESHET_REFRESH_MIN ($4). */
 static const char early_sql[] =
     "WITH due AS ("
-    "  SELECT d.id FROM item_due d JOIN items i ON i.source = d.source AND i.id = d.id"
+    "  SELECT d.id, d.due FROM item_due d JOIN items i ON i.source = d.source AND i.id = d.id"
     "  WHERE d.source = $1 AND d.due > now() AND" REFR_UNMARKED
     "    AND i.last_updated <= now() - $4::interval"
     "  ORDER BY d.due"
     "  LIMIT $2"
     ")"
     "UPDATE item_due d SET requeued_at = now()"
-    " FROM due WHERE d.source = $1 AND d.id = due.id AND" REFR_UNMARKED
+    " FROM due WHERE d.source = $1 AND d.id = due.id AND d.due = due.due AND" REFR_UNMARKED
     " RETURNING d.id, d.priority";
 
 /* The budget's figures a pass works with. */

@@ -618,19 +618,19 @@ write_sql_of() {
 # ---- 3. the refresher at scale ---------------------------------------------------------
 
 UNMARKED="(d.requeued_at IS NULL OR d.requeued_at <= now() - interval '2 minutes')"
-DUE_SQL="WITH due AS (SELECT d.id FROM item_due d
+DUE_SQL="WITH due AS (SELECT d.id, d.due FROM item_due d
   WHERE d.source = 'keepa' AND d.due <= now() AND $UNMARKED ORDER BY d.priority, d.due LIMIT 5000)
 UPDATE item_due d SET requeued_at = now() FROM due
-WHERE d.source = 'keepa' AND d.id = due.id AND $UNMARKED RETURNING d.id, d.priority"
+WHERE d.source = 'keepa' AND d.id = due.id AND d.due = due.due AND $UNMARKED RETURNING d.id, d.priority"
 
 # The budget policy's two other statements of a pass (refresher/due.c, plan.c): the
 # rows due soonest, re-queued early when the pace allows more than is due, and the
 # histogram of estimated change rates the plan is solved on (every 15 s).
-EARLY_SQL="WITH due AS (SELECT d.id FROM item_due d JOIN items i ON i.source = d.source AND i.id = d.id
+EARLY_SQL="WITH due AS (SELECT d.id, d.due FROM item_due d JOIN items i ON i.source = d.source AND i.id = d.id
   WHERE d.source = 'keepa' AND d.due > now() AND $UNMARKED
   AND i.last_updated <= now() - interval '15 minutes' ORDER BY d.due LIMIT 5000)
 UPDATE item_due d SET requeued_at = now() FROM due
-WHERE d.source = 'keepa' AND d.id = due.id AND $UNMARKED RETURNING d.id, d.priority"
+WHERE d.source = 'keepa' AND d.id = due.id AND d.due = due.due AND $UNMARKED RETURNING d.id, d.priority"
 
 HIST_SQL="SELECT least(63, greatest(0, floor((ln(greatest(change_rate, 1e-300)) - ln(1e-8))
   / 0.0411)::int)) AS band, count(*), avg(change_rate), count(*) FILTER (WHERE change_n >= 4)
