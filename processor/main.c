@@ -41,7 +41,8 @@ static const struct fr_opt opts[] = {
      "how long a batch may take from Redis to its write (must exceed the request time "
      "limit; give the refresher the same)"},
     {"FRESHET_DEDUPE_WINDOW", "dedupe-window", FR_OPT_DURATION, "10m", 0, 86400000,
-     C(dedupe_ms), "an id fetched within this is not fetched again when queued twice"},
+     C(dedupe_ms), "an id fetched within this is not fetched again when queued twice "
+     "(unless the refresher re-queued it since)"},
     {"FRESHET_IDLE_POLL", "idle-poll", FR_OPT_DURATION, "200ms", 10, 60000, C(idle_ms),
      "how often an empty queue is looked at again"},
     {"FRESHET_HEARTBEAT", "heartbeat", FR_OPT_DURATION, "5s", 100, 600000, C(heartbeat_ms),

@@ -46,7 +46,8 @@ static const struct fr_opt opts[] = {
      C(recover_after_ms), "a pending row no Redis key holds for this long is re-enqueued"},
     {"FRESHET_LEASE", "lease", FR_OPT_DURATION, "2m", 1000, 86400000, C(lease_ms),
      "the processors' lease: after Redis lost its data, pending rows are re-enqueued once "
-     "this has passed (batches in flight then are done)"},
+     "this has passed (batches in flight then are done); a row re-queued for refresh is "
+     "not re-queued again within it"},
     {"FRESHET_RETENTION", "retention", FR_OPT_DURATION, "365d", 86400000, 315360000000,
      C(retention_ms), "history partitions and worker runs older than this are dropped"},
     {"FRESHET_TOKEN_PERIOD", "token-period", FR_OPT_DURATION, "60s", 10, 3600000,
