@@ -26,10 +26,10 @@ static void interval_ms(char *out, size_t n, int64_t ms)
 /* The check before a fetch: which ids of a batch are worth an upstream request. It only
  * reads (Redis's batch list is the claim, see common/queue.h): a row waiting for work is
  * fetched, and so is an active row the refresher re-queued since its last fetch
- * (item_due.requeued_at, cleared by the write); another active row fetched within the dedupe window or a failed row
- * queued within it is a duplicate and dropped. Writes happen only off the common path: a row for an id
- * pushed without one, a failed row taken again (its attempts start over) and a pushed
- * priority hotter than the row's. Every id is looked up once by primary key (cur: a lookup
+ * (item_due.requeued_at, cleared by the write); another active row fetched within the
+ * dedupe window or a failed row queued within it is a duplicate and dropped. Writes
+ * happen only off the common path: a row for an id pushed without one, a failed row
+ * taken again (its attempts start over) and a pushed priority hotter than the row's. Every id is looked up once by primary key (cur: a lookup
  * per id, whatever the statistics said when the plan was cached); status is only ever
  * tested inside a CASE, which no partial index matches (an OR of equalities on it became
  * a BitmapOr over items_pending, items_due and items_failed: 140 ms a claim at 50,000
