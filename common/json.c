@@ -116,19 +116,109 @@ int fr_json_dump_canonical(const json_t *v, struct fr_buf *out, struct fr_error 
     return 0;
 }
 
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
+/* FNV-1a over what the dump writes, as it writes it: no buffer. */
+static int fnv_cb(const char *buffer, size_t size, void *data)
+{
+    uint64_t *h = data;
+
+    for (size_t i = 0; i < size; i++) {
+        *h ^= (unsigned char)buffer[i];
+        *h *= FNV_PRIME;
+    }
+    return 0;
+}
+
+static int fnv_dump(const json_t *v, uint64_t *h, struct fr_error *err)
+{
+    if (json_dump_callback(v, fnv_cb, h, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY) != 0)
+        return fr_error_set(err, FR_ERR_LIMIT, "json value too large to serialise");
+    return 0;
+}
+
+static void hash_hex(uint64_t h, char out[17])
+{
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
 int fr_json_hash(const json_t *v, char out[17], struct fr_error *err)
 {
-    struct fr_buf b;
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = FNV_OFFSET;
+    int rc = fnv_dump(v, &h, err);
+
+    hash_hex(h, out);
+    return rc;
+}
+
+/* A key jansson writes as it is between quotes: no quote, backslash or control byte. */
+static int plain_key(const char *k)
+{
+    for (; *k; k++)
+        if (*k == '"' || *k == '\\' || (unsigned char)*k < 0x20)
+            return 0;
+    return 1;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int skipped(const char *k, const char *const *skip, size_t nskip)
+{
+    for (size_t i = 0; i < nskip; i++)
+        if (strcmp(k, skip[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The slow form: hash a shallow copy less the skipped members. */
+static int hash_copy_without(const json_t *obj, const char *const *skip, size_t nskip,
+                             char out[17], struct fr_error *err)
+{
+    json_t *copy = json_copy((json_t *)(uintptr_t)obj);
     int rc;
 
-    fr_buf_init(&b, 0);
-    rc = fr_json_dump_canonical(v, &b, err);
-    for (size_t i = 0; rc == 0 && i < b.len; i++) {
-        h ^= (unsigned char)b.data[i];
-        h *= 0x100000001b3ull;
+    out[0] = '\0';
+    if (copy == NULL)
+        return fr_error_set(err, FR_ERR_DATA, "not a json value");
+    for (size_t i = 0; json_is_object(copy) && i < nskip; i++)
+        json_object_del(copy, skip[i]);
+    rc = fr_json_hash(copy, out, err);
+    json_decref(copy);
+    return rc;
+}
+
+int fr_json_hash_without(const json_t *obj, const char *const *skip, size_t nskip, char out[17],
+                         struct fr_error *err)
+{
+    const char *keys[FR_JSON_HASH_MAX_KEYS], *k;
+    const json_t *v;
+    size_t n = 0;
+    uint64_t h = FNV_OFFSET;
+    int rc = 0;
+
+    if (!json_is_object(obj) || json_object_size(obj) > FR_JSON_HASH_MAX_KEYS)
+        return hash_copy_without(obj, skip, nskip, out, err);
+    json_object_foreach((json_t *)(uintptr_t)obj, k, v) {
+        if (!plain_key(k)) /* written escaped: leave the writing to jansson */
+            return hash_copy_without(obj, skip, nskip, out, err);
+        if (!skipped(k, skip, nskip))
+            keys[n++] = k;
     }
-    fr_buf_release(&b);
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    qsort(keys, n, sizeof(keys[0]), cmp_keys);
+    fnv_cb("{", 1, &h);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (i > 0)
+            fnv_cb(",", 1, &h);
+        fnv_cb("\"", 1, &h);
+        fnv_cb(keys[i], strlen(keys[i]), &h);
+        fnv_cb("\":", 2, &h);
+        rc = fnv_dump(json_object_get(obj, keys[i]), &h, err);
+    }
+    fnv_cb("}", 1, &h);
+    hash_hex(h, out);
     return rc;
 }

@@ -35,4 +35,10 @@ int fr_json_dump_canonical(const json_t *v, struct fr_buf *out, struct fr_error 
 /* 64-bit FNV-1a of the canonical form, as 16 hex chars into out[17]. */
 int fr_json_hash(const json_t *v, char out[17], struct fr_error *err);
 
+/* The same hash as fr_json_hash() of a copy of obj less the nskip members named in skip,
+ * without making the copy (a per-record hash that leaves volatile members out). */
+#define FR_JSON_HASH_MAX_KEYS 256
+int fr_json_hash_without(const json_t *obj, const char *const *skip, size_t nskip, char out[17],
+                         struct fr_error *err);
+
 #endif

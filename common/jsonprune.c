@@ -9,7 +9,10 @@
 #include "common/jsonprune.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "common/mem.h"
 
 struct step {
     const char *key; /* NULL for "[]" */
@@ -30,6 +33,7 @@ struct scan {
     const struct fr_jsonprune_rule *rules;
     struct path paths[FR_JSONPRUNE_MAX_RULES];
     size_t nrules;
+    struct fr_jsonprune_captures *caps;
     struct fr_error *err;
 };
 
@@ -455,6 +459,34 @@ static int walk_container(struct scan *sc, size_t k, unsigned live, int depth)
     }
 }
 
+/* Whether a live rule whose whole path is steps[0..k) captures what it designates. */
+static int captured(const struct scan *sc, unsigned live, size_t k)
+{
+    for (size_t r = 0; r < sc->nrules; r++)
+        if ((live >> r & 1) != 0 && sc->paths[r].n == k && sc->rules[r].capture)
+            return 1;
+    return 0;
+}
+
+/* The array at pos: checked, recorded, and written as []. */
+static int capture_array(struct scan *sc, int depth)
+{
+    struct fr_jsonprune_captures *c = sc->caps;
+    size_t start = sc->pos;
+    int rc = skip_value(sc, depth);
+
+    if (rc != 0)
+        return rc;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 64;
+        c->v = fr_xrealloc(c->v, c->cap * sizeof(*c->v));
+    }
+    c->v[c->n].off = start;
+    c->v[c->n++].len = sc->pos - start;
+    rc = drop(sc, start, sc->pos);
+    return rc != 0 ? rc : put(sc, "[]", 2);
+}
+
 /* The value at pos, reached by steps[0..k) of the live rules. */
 static int walk(struct scan *sc, size_t k, unsigned live, int depth)
 {
@@ -463,13 +495,22 @@ static int walk(struct scan *sc, size_t k, unsigned live, int depth)
     if (!ws(sc))
         return bad(sc);
     c = sc->s[sc->pos];
+    if (c == '[' && captured(sc, live, k))
+        return capture_array(sc, depth);
     if ((c == '{' || c == '[') && concerned(sc, live, k, c == '{'))
         return walk_container(sc, k, live, depth);
     return skip_value(sc, depth);
 }
 
-int fr_jsonprune(const struct fr_jsonprune_rule *rules, size_t nrules, const char *in, size_t len,
-                 char *out, size_t cap, size_t *out_len, struct fr_error *err)
+void fr_jsonprune_captures_release(struct fr_jsonprune_captures *c)
+{
+    free(c->v);
+    memset(c, 0, sizeof(*c));
+}
+
+int fr_jsonprune_capture(const struct fr_jsonprune_rule *rules, size_t nrules, const char *in,
+                         size_t len, char *out, size_t cap, size_t *out_len,
+                         struct fr_jsonprune_captures *caps, struct fr_error *err)
 {
     struct scan sc = {.s = (const unsigned char *)in,
                       .len = len,
@@ -477,15 +518,22 @@ int fr_jsonprune(const struct fr_jsonprune_rule *rules, size_t nrules, const cha
                       .cap = cap,
                       .rules = rules,
                       .nrules = nrules,
+                      .caps = caps,
                       .err = err};
     int rc = 0;
 
     *out_len = 0;
+    if (caps != NULL)
+        caps->n = 0;
     if (nrules > FR_JSONPRUNE_MAX_RULES)
         return fr_error_set(err, FR_ERR_USAGE, "%zu json prune rules, more than %d", nrules,
                             FR_JSONPRUNE_MAX_RULES);
-    for (size_t r = 0; r < nrules && rc == 0; r++)
+    for (size_t r = 0; r < nrules && rc == 0; r++) {
         rc = parse_path(rules[r].path, &sc.paths[r], err);
+        if (rc == 0 && rules[r].capture && caps == NULL)
+            rc = fr_error_set(err, FR_ERR_USAGE, "json prune path '%s' captures, but nowhere to",
+                              rules[r].path);
+    }
     if (rc == 0)
         rc = walk(&sc, 0, (1u << nrules) - 1, 0);
     if (rc == 0 && ws(&sc))
@@ -495,4 +543,10 @@ int fr_jsonprune(const struct fr_jsonprune_rule *rules, size_t nrules, const cha
     if (rc == 0)
         *out_len = sc.olen;
     return rc;
+}
+
+int fr_jsonprune(const struct fr_jsonprune_rule *rules, size_t nrules, const char *in, size_t len,
+                 char *out, size_t cap, size_t *out_len, struct fr_error *err)
+{
+    return fr_jsonprune_capture(rules, nrules, in, len, out, cap, out_len, NULL, err);
 }

@@ -40,7 +40,24 @@ struct fr_jsonprune_rule {
     const char *const *keep;
     size_t nkeep;
     size_t max_items;
+    /* Each array the path designates is written as [] and its whole text (brackets
+     * included, structure checked) is recorded instead, in document order: a caller
+     * reads large number arrays itself rather than building a value per number. */
+    int capture;
 };
+
+/* in[off .. off + len): the text of one captured array. */
+struct fr_jsonprune_span {
+    size_t off, len;
+};
+
+/* What capture rules recorded (owned: fr_jsonprune_captures_release). */
+struct fr_jsonprune_captures {
+    struct fr_jsonprune_span *v;
+    size_t n, cap;
+};
+
+void fr_jsonprune_captures_release(struct fr_jsonprune_captures *c);
 
 /*
  * Writes into out (cap bytes) in[0..len) less what the nrules rules cut, and its length
@@ -52,5 +69,11 @@ struct fr_jsonprune_rule {
  */
 int fr_jsonprune(const struct fr_jsonprune_rule *rules, size_t nrules, const char *in, size_t len,
                  char *out, size_t cap, size_t *out_len, struct fr_error *err);
+
+/* The same, appending what capture rules designate to caps (emptied first; NULL: a
+ * capture rule is an error). The result is still never longer than the input. */
+int fr_jsonprune_capture(const struct fr_jsonprune_rule *rules, size_t nrules, const char *in,
+                         size_t len, char *out, size_t cap, size_t *out_len,
+                         struct fr_jsonprune_captures *caps, struct fr_error *err);
 
 #endif

@@ -136,6 +136,22 @@ void fr_keepa_products_free(struct fr_keepa_product *p, size_t n);
  * json_decref). Never fails as a call: the outcome is p->status. */
 void fr_keepa_product_normalize(const json_t *entry, struct fr_keepa_product *p);
 
+/* The csv arrays of a body pruned with a capture rule (common/jsonprune.h): in the
+ * parsed products each array element of "csv" is an empty placeholder, and the k-th of
+ * them in document order has its text at body + spans[k]. first is the index of the
+ * entry's first one. All borrowed. */
+struct fr_jsonprune_span;
+struct fr_keepa_csv_text {
+    const char *body;
+    const struct fr_jsonprune_span *spans;
+    size_t n, first;
+};
+
+/* fr_keepa_product_normalize() of an entry whose csv arrays were captured (text NULL:
+ * they were not). */
+void fr_keepa_product_normalize_text(const json_t *entry, const struct fr_keepa_csv_text *text,
+                                     struct fr_keepa_product *p);
+
 /* Hash of a normalized payload without the members that change on every fetch
  * (last_update, analysis, which moves with the clock, and seller, filled later), so an
  * unchanged product keeps its hash. 16 hex characters into out[17]. */
@@ -160,6 +176,12 @@ int fr_keepa_csv_is_triplet(int type);
  * range or times go backwards. */
 int fr_keepa_decode_series(const json_t *arr, int type, struct fr_keepa_series *out,
                            struct fr_error *err);
+
+/* The same from the text of a JSON value (len bytes, not NUL-terminated): a series is
+ * read without a JSON value per number, with the results and errors the parsed array
+ * would give; text that is not JSON is FR_ERR_DATA too. */
+int fr_keepa_decode_series_text(const char *text, size_t len, int type,
+                                struct fr_keepa_series *out, struct fr_error *err);
 
 /* ---- /deal -------------------------------------------------------------------------- */
 

@@ -97,42 +97,35 @@ int fr_keepa_csv_is_triplet(int type)
     return type == 7 || (type >= 18 && type <= 29) || type == 32;
 }
 
-int fr_keepa_decode_series(const json_t *arr, int type, struct fr_keepa_series *out,
-                           struct fr_error *err)
+/* The checks of a series on its first m of n elements, all integers (v): the length
+ * first, then each element in order. */
+static int decode_ints(const int64_t *v, size_t m, size_t n, int type,
+                       struct fr_keepa_series *out, struct fr_error *err)
 {
-    size_t n, stride = fr_keepa_csv_is_triplet(type) ? 3 : 2;
+    size_t stride = fr_keepa_csv_is_triplet(type) ? 3 : 2;
 
-    memset(out, 0, sizeof(*out));
-    if (arr == NULL || json_is_null(arr))
-        return 0;
-    if (!json_is_array(arr))
-        return fr_error_set(err, FR_ERR_DATA, "is not an array");
-    n = json_array_size(arr);
     if (n % stride != 0)
         return fr_error_set(err, FR_ERR_DATA, "has %zu elements, not a multiple of %zu", n, stride);
     out->pts = fr_xcalloc(n / stride ? n / stride : 1, sizeof(*out->pts));
     for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_array_get(arr, i);
-        json_int_t v;
         struct fr_keepa_point *p = &out->pts[i / stride];
 
-        if (!json_is_integer(e))
+        if (i >= m)
             goto bad;
-        v = json_integer_value(e);
         if (i % stride == 0) {
-            if (v < 0 || v > INT32_MAX)
+            if (v[i] < 0 || v[i] > INT32_MAX)
                 goto bad;
-            p->t_ms = fr_keepa_minutes_to_ms(v);
+            p->t_ms = fr_keepa_minutes_to_ms(v[i]);
             if (i > 0 && p->t_ms < out->pts[i / stride - 1].t_ms) {
                 fr_keepa_series_release(out);
                 return fr_error_set(err, FR_ERR_DATA, "time goes backwards at element %zu", i);
             }
-        } else if (v < INT32_MIN || v > INT32_MAX) {
+        } else if (v[i] < INT32_MIN || v[i] > INT32_MAX) {
             goto bad;
         } else if (i % stride == 1) {
-            p->value = (int32_t)v;
+            p->value = (int32_t)v[i];
         } else {
-            p->shipping = (int32_t)v;
+            p->shipping = (int32_t)v[i];
         }
         continue;
     bad:
@@ -145,6 +138,110 @@ int fr_keepa_decode_series(const json_t *arr, int type, struct fr_keepa_series *
     return 0;
 }
 
+int fr_keepa_decode_series(const json_t *arr, int type, struct fr_keepa_series *out,
+                           struct fr_error *err)
+{
+    /* zeroed: gcc cannot see that only what was read is used */
+    int64_t small[256] = {0}, *v = small;
+    size_t n, m = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (arr == NULL || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return fr_error_set(err, FR_ERR_DATA, "is not an array");
+    n = json_array_size(arr);
+    if (n > sizeof(small) / sizeof(small[0]))
+        v = fr_xmalloc(n * sizeof(*v));
+    while (m < n && json_is_integer(json_array_get(arr, m))) {
+        v[m] = json_integer_value(json_array_get(arr, m));
+        m++;
+    }
+    rc = decode_ints(v, m, n, type, out, err);
+    if (v != small)
+        free(v);
+    return rc;
+}
+
+/* An integer as JSON writes one, at t[*i]: 1 read (*i past it), 0 something else. */
+static int text_int(const char *t, size_t len, size_t *i, int64_t *out)
+{
+    size_t k = *i, digits = 0;
+    int neg = 0;
+    uint64_t v = 0;
+
+    if (k < len && t[k] == '-')
+        neg = 1, k++;
+    while (k < len && t[k] >= '0' && t[k] <= '9') {
+        if (++digits > 18) /* beyond what any checked element may hold: the slow path */
+            return 0;
+        v = v * 10 + (uint64_t)(t[k++] - '0');
+    }
+    if (digits == 0 || (k < len && (t[k] == '.' || t[k] == 'e' || t[k] == 'E')))
+        return 0;
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    *i = k;
+    return 1;
+}
+
+static size_t text_ws(const char *t, size_t len, size_t i)
+{
+    while (i < len && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t'))
+        i++;
+    return i;
+}
+
+int fr_keepa_decode_series_text(const char *text, size_t len, int type,
+                                struct fr_keepa_series *out, struct fr_error *err)
+{
+    /* zeroed: gcc cannot see that only what was read is used */
+    int64_t small[256] = {0}, *v = small;
+    size_t n = 0, cap = sizeof(small) / sizeof(small[0]), i;
+    json_t *arr;
+    json_error_t je;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    i = text_ws(text, len, 0);
+    if (i < len && text[i] == '[') {
+        i = text_ws(text, len, i + 1);
+        if (i < len && text[i] == ']')
+            return decode_ints(v, 0, 0, type, out, err);
+        for (;;) {
+            if (n == cap) {
+                cap *= 2;
+                v = v == small ? memcpy(fr_xmalloc(cap * sizeof(*v)), small, sizeof(small))
+                               : fr_xrealloc(v, cap * sizeof(*v));
+            }
+            if (!text_int(text, len, &i, &v[n]))
+                break;
+            n++;
+            i = text_ws(text, len, i);
+            if (i < len && text[i] == ',') {
+                i = text_ws(text, len, i + 1);
+                continue;
+            }
+            if (i < len && text[i] == ']' && text_ws(text, len, i + 1) == len) {
+                rc = decode_ints(v, n, n, type, out, err);
+                if (v != small)
+                    free(v);
+                return rc;
+            }
+            break;
+        }
+    }
+    /* Not only integers: what jansson makes of it says what is wrong, as it always did. */
+    if (v != small)
+        free(v);
+    arr = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (arr == NULL)
+        return fr_error_set(err, FR_ERR_DATA, "is not valid json: %s", je.text);
+    rc = fr_keepa_decode_series(arr, type, out, err);
+    json_decref(arr);
+    return rc;
+}
+
 /* ---- bodies ------------------------------------------------------------------------- */
 
 /* NUL inside strings is let through here and refused per field, so one such product
@@ -153,38 +250,51 @@ int fr_keepa_decode_series(const json_t *arr, int type, struct fr_keepa_series *
 
 /* The body parsed, after the nprune rules of prune cut what no reader looks at: jansson's
  * time goes with the number of values. When pruning or the pruned text fails, the whole
- * body is parsed so that errors read as they always did. New reference or NULL. */
+ * body is parsed so that errors read as they always did. New reference or NULL. caps
+ * (may be NULL when no rule captures) gets what capture rules recorded, and is left
+ * empty with *captured 0 when the whole body was parsed instead. */
 static json_t *parse_body(const char *body, size_t len, const struct fr_jsonprune_rule *prune,
-                          size_t nprune, json_error_t *je)
+                          size_t nprune, struct fr_jsonprune_captures *caps, int *captured,
+                          json_error_t *je)
 {
     json_t *root = NULL;
 
+    *captured = 0;
     if (nprune > 0) {
         char *text = fr_xmalloc(len);
         size_t n;
 
-        if (fr_jsonprune(prune, nprune, body, len, text, len, &n, NULL) == 0)
+        if (fr_jsonprune_capture(prune, nprune, body, len, text, len, &n, caps, NULL) == 0)
             root = json_loadb(text, n, BODY_FLAGS, je);
         free(text);
     }
-    return root != NULL ? root : json_loadb(body, len, BODY_FLAGS, je);
+    if (root != NULL) {
+        *captured = caps != NULL;
+        return root;
+    }
+    if (caps != NULL)
+        caps->n = 0;
+    return json_loadb(body, len, BODY_FLAGS, je);
 }
 
 static int load_body(const char *body, size_t len, const char *what,
                      const struct fr_jsonprune_rule *prune, size_t nprune,
+                     struct fr_jsonprune_captures *caps, int *captured,
                      struct fr_keepa_envelope *env, json_t **root, struct fr_error *err)
 {
     struct fr_keepa_envelope local;
     json_error_t je;
-    int rc;
+    int rc, cap_local;
 
     *root = NULL;
+    if (captured == NULL)
+        captured = &cap_local;
     if (env == NULL)
         env = &local;
     memset(env, 0, sizeof(*env));
     if (body == NULL || len == 0)
         return fr_error_set(err, FR_ERR_DATA, "%s response is empty", what);
-    *root = parse_body(body, len, prune, nprune, &je);
+    *root = parse_body(body, len, prune, nprune, caps, captured, &je);
     if (*root == NULL)
         return fr_error_set(err, FR_ERR_DATA,
                             "%s response is not valid json: line %d column %d: %s", what, je.line,
@@ -224,31 +334,47 @@ static const char *const product_stats_members[] = {"current", "avg90", "buyBoxP
                                                     "buyBoxShipping", "buyBoxSellerId"};
 static const char *const product_image_members[] = {"l", "m"};
 static const struct fr_jsonprune_rule product_prune[] = {
-    {"products[]", product_members, sizeof(product_members) / sizeof(product_members[0]), 0},
+    {"products[]", product_members, sizeof(product_members) / sizeof(product_members[0]), 0, 0},
     {"products[].stats", product_stats_members,
-     sizeof(product_stats_members) / sizeof(product_stats_members[0]), 0},
-    {"products[].stats.current", NULL, 0, FR_KEEPA_CSV_BUY_BOX + 1},
-    {"products[].stats.avg90", NULL, 0, FR_KEEPA_CSV_NEW + 1},
-    {"products[].images", NULL, 0, 1},
+     sizeof(product_stats_members) / sizeof(product_stats_members[0]), 0, 0},
+    {"products[].stats.current", NULL, 0, FR_KEEPA_CSV_BUY_BOX + 1, 0},
+    {"products[].stats.avg90", NULL, 0, FR_KEEPA_CSV_NEW + 1, 0},
+    {"products[].images", NULL, 0, 1, 0},
     {"products[].images[]", product_image_members,
-     sizeof(product_image_members) / sizeof(product_image_members[0]), 0},
+     sizeof(product_image_members) / sizeof(product_image_members[0]), 0, 0},
+    {"products[].csv[]", NULL, 0, 0, 1}, /* read as text: fr_keepa_decode_series_text */
 };
+
+/* How many of a product's csv elements are arrays: the captures it owns. */
+static size_t csv_arrays(const json_t *entry)
+{
+    const json_t *csv = json_object_get(entry, "csv");
+    size_t n = 0;
+
+    for (size_t i = 0; json_is_array(csv) && i < json_array_size(csv); i++)
+        n += json_is_array(json_array_get(csv, i));
+    return n;
+}
 
 int fr_keepa_parse_products(const char *body, size_t len, struct fr_keepa_envelope *env,
                             struct fr_keepa_product **out, size_t *n, struct fr_error *err)
 {
     struct fr_keepa_envelope local;
+    struct fr_jsonprune_captures caps = {0};
     json_t *root, *arr;
-    int rc;
+    int rc, captured = 0;
 
     *out = NULL;
     *n = 0;
     if (env == NULL)
         env = &local;
     rc = load_body(body, len, "product", product_prune,
-                   sizeof(product_prune) / sizeof(product_prune[0]), env, &root, err);
-    if (rc != 0)
+                   sizeof(product_prune) / sizeof(product_prune[0]), &caps, &captured, env,
+                   &root, err);
+    if (rc != 0) {
+        fr_jsonprune_captures_release(&caps);
         return rc;
+    }
     arr = json_object_get(root, "products");
     if (!json_is_array(arr))
         rc = missing(arr == NULL || json_is_null(arr) ? "no 'products' array in the response"
@@ -257,12 +383,19 @@ int fr_keepa_parse_products(const char *body, size_t len, struct fr_keepa_envelo
     else if (json_array_size(arr) == 0)
         rc = missing("empty 'products' array", env, err);
     if (rc == 0) {
+        struct fr_keepa_csv_text text = {body, caps.v, caps.n, 0};
+
         *n = json_array_size(arr);
         *out = fr_xcalloc(*n, sizeof(**out));
-        for (size_t i = 0; i < *n; i++)
-            fr_keepa_product_normalize(json_array_get(arr, i), &(*out)[i]);
+        for (size_t i = 0; i < *n; i++) {
+            const json_t *entry = json_array_get(arr, i);
+            fr_keepa_product_normalize_text(entry, captured ? &text : NULL, &(*out)[i]);
+            /* the next product's arrays come after this one's, however it went */
+            text.first += csv_arrays(entry);
+        }
     }
     json_decref(root);
+    fr_jsonprune_captures_release(&caps);
     return rc;
 }
 
@@ -385,10 +518,10 @@ static const char *const deal_members[] = {"asin",         "title",      "rootCa
                                            "categories",   "image",      "current",
                                            "deltaPercent", "lastUpdate", "creationDate"};
 static const struct fr_jsonprune_rule deal_prune[] = {
-    {"deals.dr[]", deal_members, sizeof(deal_members) / sizeof(deal_members[0]), 0},
-    {"deals.dr[].current", NULL, 0, FR_KEEPA_CSV_NEW + 1},
-    {"deals.dr[].deltaPercent", NULL, 0, 1},
-    {"deals.dr[].deltaPercent[]", NULL, 0, FR_KEEPA_CSV_AMAZON + 1},
+    {"deals.dr[]", deal_members, sizeof(deal_members) / sizeof(deal_members[0]), 0, 0},
+    {"deals.dr[].current", NULL, 0, FR_KEEPA_CSV_NEW + 1, 0},
+    {"deals.dr[].deltaPercent", NULL, 0, 1, 0},
+    {"deals.dr[].deltaPercent[]", NULL, 0, FR_KEEPA_CSV_AMAZON + 1, 0},
 };
 
 int fr_keepa_parse_deals(const char *body, size_t len, struct fr_keepa_envelope *env,
@@ -406,7 +539,8 @@ int fr_keepa_parse_deals(const char *body, size_t len, struct fr_keepa_envelope 
         *skipped = 0;
     if (env == NULL)
         env = &local;
-    rc = load_body(body, len, "deal", deal_prune, sizeof(deal_prune) / sizeof(deal_prune[0]), env,
+    rc = load_body(body, len, "deal", deal_prune, sizeof(deal_prune) / sizeof(deal_prune[0]), NULL,
+                   NULL, env,
                    &root, err);
     if (rc != 0)
         return rc;
@@ -484,7 +618,7 @@ int fr_keepa_parse_sellers(const char *body, size_t len, struct fr_keepa_envelop
     int rc;
 
     *sellers = NULL;
-    rc = load_body(body, len, "seller", NULL, 0, env, &root, err);
+    rc = load_body(body, len, "seller", NULL, 0, NULL, NULL, env, &root, err);
     if (rc != 0)
         return rc;
     map = json_object_get(root, "sellers");

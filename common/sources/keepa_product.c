@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/json.h"
+#include "common/jsonprune.h"
 #include "common/jsonschema.h"
 #include "common/mem.h"
 #include "common/sources/keepa_analysis.h"
@@ -29,6 +30,7 @@ struct norm {
     struct fr_keepa_product *p;
     json_t *out; /* the payload being built */
     const json_t *stats;
+    const struct fr_keepa_csv_text *text; /* csv arrays captured as text, or NULL */
     struct fr_keepa_series csv[FR_KEEPA_CSV_TYPES];
     int64_t last_update, last_price_change, tracking_since; /* keepa minutes, 0 unknown */
     int32_t price_buybox;
@@ -265,14 +267,26 @@ static int read_csv(struct norm *z)
         return 0;
     if (!json_is_array(csv))
         return bad(z->p, "'csv' must be an array");
-    for (size_t i = 0; i < json_array_size(csv); i++) {
+    for (size_t i = 0, k = z->text ? z->text->first : 0; i < json_array_size(csv); i++) {
         const json_t *s = json_array_get(csv, i);
+        int rc;
         if (i >= FR_KEEPA_CSV_TYPES) { /* a type newer than this code: shape only */
             if (!json_is_null(s) && !json_is_array(s))
                 return bad(z->p, "'csv[%zu]' is not an array", i);
+            k += json_is_array(s);
             continue;
         }
-        if (fr_keepa_decode_series(s, (int)i, &z->csv[i], &err) != 0)
+        if (z->text != NULL && json_is_array(s)) {
+            const struct fr_jsonprune_span *sp;
+            if (k >= z->text->n)
+                return bad(z->p, "'csv[%zu]' was not captured", i); /* cannot happen */
+            sp = &z->text->spans[k++];
+            rc = fr_keepa_decode_series_text(z->text->body + sp->off, sp->len, (int)i,
+                                             &z->csv[i], &err);
+        } else {
+            rc = fr_keepa_decode_series(s, (int)i, &z->csv[i], &err);
+        }
+        if (rc != 0)
             return bad(z->p, "'csv[%zu]' %s", i, err.msg);
     }
     return 0;
@@ -465,10 +479,17 @@ static int normalize(struct norm *z)
 
 void fr_keepa_product_normalize(const json_t *entry, struct fr_keepa_product *p)
 {
+    fr_keepa_product_normalize_text(entry, NULL, p);
+}
+
+void fr_keepa_product_normalize_text(const json_t *entry, const struct fr_keepa_csv_text *text,
+                                     struct fr_keepa_product *p)
+{
     struct norm z;
 
     memset(p, 0, sizeof(*p));
     memset(&z, 0, sizeof(z));
+    z.text = text;
     p->price_amazon = p->price_new = p->sales_rank = -1;
     z.e = entry;
     z.p = p;
@@ -494,20 +515,10 @@ void fr_keepa_product_normalize(const json_t *entry, struct fr_keepa_product *p)
 
 int fr_keepa_content_hash(const json_t *payload, char out[17], struct fr_error *err)
 {
-    json_t *copy = json_copy((json_t *)(uintptr_t)payload);
-    int rc;
+    static const char *const volatile_members[] = {"last_update", "analysis", "seller"};
 
-    out[0] = '\0';
-    if (copy == NULL)
-        return fr_error_set(err, FR_ERR_DATA, "payload is not a json value");
-    if (json_is_object(copy)) {
-        json_object_del(copy, "last_update");
-        json_object_del(copy, "analysis");
-        json_object_del(copy, "seller");
-    }
-    rc = fr_json_hash(copy, out, err);
-    json_decref(copy);
-    return rc;
+    return fr_json_hash_without(payload, volatile_members,
+                                sizeof(volatile_members) / sizeof(volatile_members[0]), out, err);
 }
 
 char *fr_keepa_payload_dump(const json_t *payload)

@@ -30,6 +30,25 @@ struct lookup {
     size_t n;
 };
 
+/* t (len bytes, ending in '}') with ,"seller":<sv> before its closing brace; a copy by
+ * hand: formatting a kilobyte through printf's "%.*s" was 5% of the processor's time. */
+static char *with_seller(const char *t, size_t len, const char *sv, size_t svlen)
+{
+    static const char key[] = "\"seller\":";
+    int comma = len > 2;
+    size_t n = len - 1 + (size_t)comma + sizeof(key) - 1 + svlen + 1;
+    char *out = fr_xmalloc(n + 1), *w = out;
+
+    memcpy(w, t, len - 1), w += len - 1;
+    if (comma)
+        *w++ = ',';
+    memcpy(w, key, sizeof(key) - 1), w += sizeof(key) - 1;
+    memcpy(w, sv, svlen), w += svlen;
+    *w++ = '}';
+    *w = '\0';
+    return out;
+}
+
 /* Appends "seller": <seller> to the payload texts of the items it sells (the text is a
  * JSON object; jsonb does not keep key order, so last is as good as sorted). */
 static void set_seller(struct lookup *l, const char *id, json_t *seller /* borrowed */)
@@ -37,16 +56,18 @@ static void set_seller(struct lookup *l, const char *id, json_t *seller /* borro
     char *st = seller ? json_dumps(seller, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15))
                       : NULL;
     const char *sv = st ? st : "null";
+    size_t svlen = strlen(sv);
 
     for (size_t k = 0; k < l->nitems; k++) {
         struct fr_src_item *it = &l->items[k];
         char *t = it->text;
-        size_t len = t ? strlen(t) : 0;
-        if (it->status != FR_SRC_ITEM_OK || len < 2 || t[len - 1] != '}' ||
-            strcmp(it->obs.buybox_seller_id, id) != 0)
+        size_t len;
+        if (it->status != FR_SRC_ITEM_OK || t == NULL || strcmp(it->obs.buybox_seller_id, id) != 0)
             continue;
-        it->text = fr_xasprintf("%.*s%s\"seller\":%s}", (int)(len - 1), t, len > 2 ? "," : "",
-                                sv);
+        len = strlen(t);
+        if (len < 2 || t[len - 1] != '}')
+            continue;
+        it->text = with_seller(t, len, sv, svlen);
         free(t);
     }
     free(st);

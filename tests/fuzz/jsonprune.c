@@ -4,8 +4,9 @@
  * no longer than the input and prunes to itself; whatever jansson reads, the pruner reads
  * too (but for nesting past its limit and NUL bytes); then jansson reads the result, and
  * the two trees are equal once the rules are applied to both as trees, which is what lets
- * fr_keepa_parse_deals parse the pruned text instead of the body. A broken promise
- * aborts so libFuzzer keeps the input.
+ * fr_keepa_parse_deals parse the pruned text instead of the body. With a capture rule the
+ * placeholders and the recorded spans give back the input's arrays, in order (what
+ * fr_keepa_parse_products relies on). A broken promise aborts so libFuzzer keeps the input.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -26,16 +27,16 @@ static const char *const deal_keys[] = {"asin",         "title",      "rootCat",
                                         "categories",   "image",      "current",
                                         "deltaPercent", "lastUpdate", "creationDate"};
 static const struct fr_jsonprune_rule deal_rules[] = {
-    {"deals.dr[]", deal_keys, N(deal_keys), 0},
-    {"deals.dr[].current", NULL, 0, 2},
-    {"deals.dr[].deltaPercent", NULL, 0, 1},
-    {"deals.dr[].deltaPercent[]", NULL, 0, 1},
+    {"deals.dr[]", deal_keys, N(deal_keys), 0, 0},
+    {"deals.dr[].current", NULL, 0, 2, 0},
+    {"deals.dr[].deltaPercent", NULL, 0, 1, 0},
+    {"deals.dr[].deltaPercent[]", NULL, 0, 1, 0},
 };
 static const char *const root_keys[] = {"a", "deals", ""};
 static const struct fr_jsonprune_rule root_rules[] = {
-    {"", root_keys, N(root_keys), 0},
-    {"", NULL, 0, 3},
-    {"[]", NULL, 0, 1},
+    {"", root_keys, N(root_keys), 0, 0},
+    {"", NULL, 0, 3, 0},
+    {"[]", NULL, 0, 1, 0},
 };
 
 static void broken(const char *what, const char *detail)
@@ -134,9 +135,82 @@ done:
     free(again);
 }
 
+/* Every array a capture rule designates, in document order (jansson keeps members in
+ * the order read), replaced by [] in v and appended to got. */
+static void tree_capture(json_t *v, const char *path, json_t *got)
+{
+    size_t i;
+    json_t *e;
+
+    if (*path == '\0')
+        return;
+    if (path[0] == '[') {
+        json_array_foreach(v, i, e)
+        {
+            if (path[2] == '\0' && json_is_array(e)) {
+                json_array_append(got, e);
+                json_array_set_new(v, i, json_array());
+            } else {
+                tree_capture(e, path + 2, got);
+            }
+        }
+        return;
+    }
+    if (path[0] == '.')
+        path++;
+    {
+        size_t n = strcspn(path, ".[");
+        char *k = fr_xstrndup(path, n);
+        json_t *m = json_is_object(v) ? json_object_get(v, k) : NULL;
+
+        free(k);
+        if (m != NULL)
+            tree_capture(m, path + n, got);
+    }
+}
+
+/* A capture rule: the result is no longer than the input, and read as trees, the
+ * placeholders and the recorded texts are the input's arrays, in order. */
+static void check_capture(const char *path, const char *in, size_t size)
+{
+    const struct fr_jsonprune_rule rule = {path, NULL, 0, 0, 1};
+    struct fr_jsonprune_captures caps = {0};
+    char *out = fr_xmalloc(size ? size : 1);
+    size_t n = 0;
+    json_t *orig = json_loadb(in, size, FLAGS, NULL), *cut, *want = json_array();
+    int rc = fr_jsonprune_capture(&rule, 1, in, size, out, size, &n, &caps, NULL);
+
+    if (rc != 0 || orig == NULL)
+        goto done;
+    if (n > size)
+        broken("capture", "result longer than the input");
+    cut = json_loadb(out, n, FLAGS, NULL);
+    if (cut == NULL)
+        broken("capture", "jansson refuses the result but reads the input");
+    tree_capture(orig, path, want);
+    if (!json_equal(orig, cut))
+        broken("capture", "placeholders are not where the arrays were");
+    if (json_array_size(want) != caps.n)
+        broken("capture", "not one span an array");
+    for (size_t i = 0; i < caps.n; i++) {
+        json_t *a = json_loadb(in + caps.v[i].off, caps.v[i].len, FLAGS, NULL);
+        if (a == NULL || !json_equal(a, json_array_get(want, i)))
+            broken("capture", "a span is not its array");
+        json_decref(a);
+    }
+    json_decref(cut);
+done:
+    json_decref(orig);
+    json_decref(want);
+    fr_jsonprune_captures_release(&caps);
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check(deal_rules, N(deal_rules), (const char *)data, size);
     check(root_rules, N(root_rules), (const char *)data, size);
+    check_capture("[]", (const char *)data, size);
+    check_capture("products[].csv[]", (const char *)data, size);
     return 0;
 }

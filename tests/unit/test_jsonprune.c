@@ -16,14 +16,14 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const ab[] = {"a", "b"};
-static const struct fr_jsonprune_rule root_ab[] = {{"", ab, 2, 0}};
+static const struct fr_jsonprune_rule root_ab[] = {{"", ab, 2, 0, 0}};
 
 static const char *const deal_keys[] = {"asin", "current", "deltaPercent"};
 static const struct fr_jsonprune_rule deals[] = {
-    {"deals.dr[]", deal_keys, N(deal_keys), 0},
-    {"deals.dr[].current", NULL, 0, 2},
-    {"deals.dr[].deltaPercent", NULL, 0, 1},
-    {"deals.dr[].deltaPercent[]", NULL, 0, 1},
+    {"deals.dr[]", deal_keys, N(deal_keys), 0, 0},
+    {"deals.dr[].current", NULL, 0, 2, 0},
+    {"deals.dr[].deltaPercent", NULL, 0, 1, 0},
+    {"deals.dr[].deltaPercent[]", NULL, 0, 1, 0},
 };
 
 /* Prunes in[0..len) from an exact-size copy; *out is the result or NULL. */
@@ -122,8 +122,8 @@ Test(jsonprune, path_to_array_elements)
 
 Test(jsonprune, arrays_keep_a_prefix)
 {
-    static const struct fr_jsonprune_rule two[] = {{"a", NULL, 0, 2}};
-    static const struct fr_jsonprune_rule rows[] = {{"[]", NULL, 0, 1}, {"", NULL, 0, 2}};
+    static const struct fr_jsonprune_rule two[] = {{"a", NULL, 0, 2, 0}};
+    static const struct fr_jsonprune_rule rows[] = {{"[]", NULL, 0, 1, 0}, {"", NULL, 0, 2, 0}};
 
     assert_pruned(two, 1, "{\"a\":[1,[2,3],4,{\"x\":5}]}", "{\"a\":[1,[2,3]]}");
     assert_pruned(two, 1, "{\"a\":[ 1 , 2 , 3 ]}", "{\"a\":[1 , 2 ]}");
@@ -139,8 +139,8 @@ Test(jsonprune, rules_meeting_on_an_object)
     static const char *const a[] = {"a"};
     static const char *const b[] = {"b"};
     static const struct fr_jsonprune_rule both[] = {
-        {"", ab, 2, 0}, {"", a, 1, 0}, {"", NULL, 0, 1}};
-    static const struct fr_jsonprune_rule none[] = {{"", a, 1, 0}, {"", b, 1, 0}};
+        {"", ab, 2, 0, 0}, {"", a, 1, 0, 0}, {"", NULL, 0, 1, 0}};
+    static const struct fr_jsonprune_rule none[] = {{"", a, 1, 0, 0}, {"", b, 1, 0, 0}};
 
     assert_pruned(both, N(both), "{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":1}");
     assert_pruned(none, N(none), "{\"a\":1,\"b\":2}", "{}");
@@ -310,7 +310,7 @@ static char *nested(const char *name, size_t n, size_t *len)
 
 Test(jsonprune, nesting_is_bounded)
 {
-    static const struct fr_jsonprune_rule into[] = {{"a[][]", NULL, 0, 5}};
+    static const struct fr_jsonprune_rule into[] = {{"a[][]", NULL, 0, 5, 0}};
     const char *names[] = {"a", "x"};
 
     for (size_t i = 0; i < N(names); i++) {
@@ -342,16 +342,54 @@ Test(jsonprune, bad_rules)
     size_t n;
 
     for (size_t i = 0; i < N(paths); i++) {
-        struct fr_jsonprune_rule r = {paths[i], NULL, 0, 1};
+        struct fr_jsonprune_rule r = {paths[i], NULL, 0, 1, 0};
         fr_error_clear(&err);
         cr_assert_eq(fr_jsonprune(&r, 1, "{}", 2, out, sizeof(out), &n, &err), FR_ERR_USAGE, "%s",
                      paths[i]);
         cr_assert(strstr(err.msg, paths[i]) != NULL, "%s", err.msg);
     }
     for (size_t i = 0; i < N(many); i++)
-        many[i] = (struct fr_jsonprune_rule){"", NULL, 0, 1};
+        many[i] = (struct fr_jsonprune_rule){"", NULL, 0, 1, 0};
     cr_assert_eq(fr_jsonprune(many, N(many), "{}", 2, out, sizeof(out), &n, NULL), FR_ERR_USAGE);
     cr_assert_eq(fr_jsonprune(many, N(many) - 1, "{}", 2, out, sizeof(out), &n, NULL), 0);
     cr_assert_eq(fr_jsonprune(root_ab, 1, "{\"a\":1}", 7, out, sizeof(out), &n, &err),
                  FR_ERR_LIMIT);
+}
+
+/* A capture rule: each designated array becomes [] and its text is recorded in order;
+ * what is not an array there is copied, other rules still apply around it. */
+Test(jsonprune, capture_records_arrays_in_order)
+{
+    static const char *const keep[] = {"a", "b"};
+    static const struct fr_jsonprune_rule rules[] = {{"", keep, 2, 0, 0}, {"a[]", NULL, 0, 0, 1}};
+    const char in[] = "{\"a\":[[1, 2] ,3,[ ],{\"x\":[1]},\"[s]\"],\"b\":[[9]],\"c\":[[7]]}";
+    const char *want_spans[] = {"[1, 2]", "[ ]"};
+    struct fr_jsonprune_captures caps = {0};
+    struct fr_error err = {0};
+    char out[sizeof(in)];
+    size_t n = 0;
+
+    cr_assert_eq(fr_jsonprune_capture(rules, 2, in, strlen(in), out, strlen(in), &n, &caps, &err),
+                 0, "%s", err.msg);
+    out[n] = '\0';
+    cr_assert_str_eq(out, "{\"a\":[[] ,3,[],{\"x\":[1]},\"[s]\"],\"b\":[[9]]}");
+    cr_assert_eq(caps.n, 2);
+    for (size_t i = 0; i < caps.n; i++)
+        cr_assert(caps.v[i].len == strlen(want_spans[i]) &&
+                      memcmp(in + caps.v[i].off, want_spans[i], caps.v[i].len) == 0,
+                  "span %zu: %.*s", i, (int)caps.v[i].len, in + caps.v[i].off);
+
+    /* a second run starts from empty; a broken captured array is refused */
+    cr_assert_eq(fr_jsonprune_capture(rules, 2, "{\"a\":[[1,]]}", 12, out, 12, &n, &caps, &err),
+                 FR_ERR_DATA);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(fr_jsonprune_capture(rules, 2, "{\"a\":5}", 7, out, 7, &n, &caps, NULL), 0);
+    cr_assert_eq(caps.n, 0);
+    fr_jsonprune_captures_release(&caps);
+    cr_assert_null(caps.v);
+
+    /* capturing with nowhere to put it is the caller's mistake */
+    memset(&err, 0, sizeof(err));
+    cr_assert_eq(fr_jsonprune(rules, 2, "{\"a\":[]}", 8, out, 8, &n, &err), FR_ERR_USAGE);
+    cr_assert(strstr(err.msg, "'a[]'") != NULL, "%s", err.msg);
 }

@@ -446,6 +446,51 @@ Test(keepa_product, decode_triplets)
     cr_assert_eq(s.n, 0);
 }
 
+/* Read from its text, a series decodes as the parsed array does: same points, same
+ * error; a number too large for any element is an error of that series only. */
+Test(keepa_csv, series_from_text_matches_parsed_array)
+{
+    static const char *const texts[] = {
+        "[]", "[ ]", "[100,1099,450,200,-1,-1,300,1199,-2]", " [ 100 ,\n-0 ]\t",
+        "[100,1099,450]", "[200,1,100,2]", "[-1,5]", "[2147483648,1]", "[100,2147483648]",
+        "[100,-2147483649]", "[100,-2147483648]", "[100,1.5]", "[100,1e3]", "[100,\"x\"]",
+        "[100,null]", "[100,[1]]", "[100,{}]", "[true,1]", "[100,1,200]",
+        "[123456789012345678,1]", "[1234567890123456789,1]"};
+
+    for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+        for (int type = 0; type < 19; type += 18) {
+            struct fr_keepa_series a, b;
+            struct fr_error ea = {0}, eb = {0};
+            json_t *arr = json_loads(texts[t], 0, NULL);
+            int ra, rb;
+
+            cr_assert_not_null(arr, "%s", texts[t]);
+            ra = fr_keepa_decode_series(arr, type, &a, &ea);
+            rb = fr_keepa_decode_series_text(texts[t], strlen(texts[t]), type, &b, &eb);
+            cr_assert_eq(rb, ra, "%s type %d: %s / %s", texts[t], type, ea.msg, eb.msg);
+            cr_assert_str_eq(eb.msg, ea.msg, "%s type %d", texts[t], type);
+            cr_assert_eq(b.n, a.n, "%s", texts[t]);
+            cr_assert_eq(b.present, a.present, "%s", texts[t]);
+            for (size_t i = 0; i < a.n; i++)
+                cr_assert(a.pts[i].t_ms == b.pts[i].t_ms && a.pts[i].value == b.pts[i].value &&
+                              a.pts[i].shipping == b.pts[i].shipping,
+                          "%s point %zu", texts[t], i);
+            fr_keepa_series_release(&a);
+            fr_keepa_series_release(&b);
+            json_decref(arr);
+        }
+    }
+    {
+        struct fr_keepa_series s;
+        struct fr_error err = {0};
+        const char big[] = "[99999999999999999999,1]";
+
+        cr_assert_eq(fr_keepa_decode_series_text(big, strlen(big), 0, &s, &err), FR_ERR_DATA);
+        cr_assert(strstr(err.msg, "not valid json") != NULL, "%s", err.msg);
+        cr_assert_eq(fr_keepa_decode_series_text("[1,2", 4, 0, &s, &err), FR_ERR_DATA);
+    }
+}
+
 /* ---- text passes through unchanged ------------------------------------------------- */
 
 Test(keepa_product, long_and_odd_titles_pass_through)
@@ -784,6 +829,24 @@ Test(keepa_product, pruned_parse_matches_full_parse)
         "\"lastUpdate\":8000200,\"lastPriceChange\":8000000,\"trackingSince\":7999000,"
         "\"listedSince\":1,\"domainId\":1,\"categories\":[1,2]},"
         "{\"\\u0061sin\":\"B00000000K\"},"
+        /* csv arrays are read from the text (capture): every shape the parsed array had */
+        "{\"asin\":5,\"csv\":[[8000000,1],[8000000,2]]},"
+        "{\"asin\":\"B00000000M\",\"csv\":[[ 8000000 , 1000 ,\n8000100,-900 ],[8000000,1.5],"
+        "[8000000,\"x\"]]},"
+        "{\"asin\":\"B00000000N\",\"csv\":[[8000100,1,8000000,2]]},"
+        "{\"asin\":\"B00000000O\",\"csv\":[[8000000,1,2]]},"
+        "{\"asin\":\"B00000000P\",\"csv\":[[8000000,[1]]]},"
+        "{\"asin\":\"B00000000Q\",\"csv\":[[8000000,1e3]]},"
+        "{\"asin\":\"B00000000R\",\"csv\":[[-1,5]]},"
+        "{\"asin\":\"B00000000S\",\"csv\":[[8000000,2147483648]]},"
+        "{\"asin\":\"B00000000T\",\"csv\":{\"0\":[8000000,1]}},"
+        "{\"asin\":\"B00000000U\",\"csv\":[[],null,[8000000,7],5]},"
+        "{\"asin\":\"B00000000V\",\"csv\":[null,null,null,null,null,null,null,null,null,null,"
+        "null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,"
+        "null,null,null,null,null,null,null,null,null,[1,2,3],[],{}]},"
+        "{\"asin\":\"B00000000W\",\"csv\":[[8000000,1500,8000100,1400],[8000000,1300]],"
+        "\"stats\":{\"current\":[-2,-2]}},"
+        "{\"asin\":\"B00000000X\",\"csv\":[[8000000,1,8000001,-0,8000002,0]]},"
         "5,[],null,\"B00000000L\"]}";
     const char *files[] = {DATA "product_3.json", DATA "product_fake_sample.json"};
     char *bodies[2 * sizeof(files) / sizeof(files[0]) + 1];
