@@ -22,11 +22,35 @@ struct pattern {
     regex_t re;
 };
 
+/* A schema object with its keywords looked up once, at load: validation visits every
+ * value of every record, and a keyword lookup per check was most of its time. */
+struct cnode {
+    const json_t *sc;
+    unsigned types; /* TY_ bits of "type"; 0 when absent */
+    const json_t *type, *enumv, *items, *minl, *maxl, *pat, *fmt, *min, *max, *req, *props;
+    int closed; /* additionalProperties: false */
+    const regex_t *re;
+};
+
 struct fr_schema {
     char name[64];
     json_t *root;
     struct pattern *pats;
     size_t npats;
+    struct cnode *nodes; /* one a schema object */
+    size_t nnodes;
+    const struct cnode **tab; /* open addressing by schema object address */
+    size_t tabmask;
+};
+
+enum {
+    TY_NULL = 1,
+    TY_BOOLEAN = 2,
+    TY_OBJECT = 4,
+    TY_ARRAY = 8,
+    TY_NUMBER = 16,
+    TY_INTEGER = 32,
+    TY_STRING = 64
 };
 
 /* A JSON pointer being built; segments are pushed and popped by length. */
@@ -254,7 +278,74 @@ static int check_schema(struct fr_schema *s, const json_t *node, struct path *p,
         if (rc != 0)
             return rc;
     }
+    s->nodes = fr_xrealloc(s->nodes, (s->nnodes + 1) * sizeof(*s->nodes));
+    memset(&s->nodes[s->nnodes], 0, sizeof(s->nodes[0]));
+    s->nodes[s->nnodes++].sc = node;
     return 0;
+}
+
+static unsigned type_bit(const char *name)
+{
+    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+        if (strcmp(name, type_names[i]) == 0)
+            return 1u << i; /* type_names is in TY_ order */
+    return 0;
+}
+
+static size_t slot_of(const json_t *sc, size_t mask)
+{
+    return (size_t)(((uintptr_t)sc * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+}
+
+static const regex_t *find_pattern(const struct fr_schema *s, const json_t *node);
+
+/* Fills each node's keywords and the address table, once every node is known. */
+static void compile(struct fr_schema *s)
+{
+    size_t size = 16;
+
+    while (size < 2 * s->nnodes)
+        size *= 2;
+    s->tabmask = size - 1;
+    s->tab = fr_xcalloc(size, sizeof(*s->tab));
+    for (size_t i = 0; i < s->nnodes; i++) {
+        struct cnode *n = &s->nodes[i];
+        const json_t *sc = n->sc, *t;
+        size_t k, j;
+
+        n->type = json_object_get(sc, "type");
+        if (json_is_string(n->type))
+            n->types = type_bit(json_string_value(n->type));
+        json_array_foreach(n->type, j, t)
+        {
+            n->types |= type_bit(json_string_value(t));
+        }
+        n->enumv = json_object_get(sc, "enum");
+        n->items = json_object_get(sc, "items");
+        n->minl = json_object_get(sc, "minLength");
+        n->maxl = json_object_get(sc, "maxLength");
+        n->pat = json_object_get(sc, "pattern");
+        n->fmt = json_object_get(sc, "format");
+        n->min = json_object_get(sc, "minimum");
+        n->max = json_object_get(sc, "maximum");
+        n->req = json_object_get(sc, "required");
+        n->props = json_object_get(sc, "properties");
+        n->closed = json_is_false(json_object_get(sc, "additionalProperties"));
+        n->re = n->pat != NULL ? find_pattern(s, n->pat) : NULL;
+        for (k = slot_of(sc, s->tabmask); s->tab[k] != NULL; k = (k + 1) & s->tabmask)
+            ;
+        s->tab[k] = n;
+    }
+}
+
+/* The compiled node of a schema object of s (every one was compiled at load). */
+static const struct cnode *node_of(const struct fr_schema *s, const json_t *sc)
+{
+    size_t k = slot_of(sc, s->tabmask);
+
+    while (s->tab[k]->sc != sc)
+        k = (k + 1) & s->tabmask;
+    return s->tab[k];
 }
 
 int fr_schema_parse(const char *name, const char *text, struct fr_schema **out,
@@ -280,6 +371,7 @@ int fr_schema_parse(const char *name, const char *text, struct fr_schema **out,
         fr_schema_free(s);
         return rc;
     }
+    compile(s);
     *out = s;
     return 0;
 }
@@ -300,6 +392,8 @@ void fr_schema_free(struct fr_schema *s)
     for (size_t i = 0; i < s->npats; i++)
         regfree(&s->pats[i].re);
     free(s->pats);
+    free(s->nodes);
+    free(s->tab);
     json_decref(s->root);
     free(s);
 }
@@ -422,33 +516,32 @@ static const regex_t *find_pattern(const struct fr_schema *s, const json_t *node
     return NULL;
 }
 
-static int v_string(const struct fr_schema *s, const json_t *sc, const json_t *v,
-                    const struct path *p, struct fr_error *err)
+static int v_string(const struct cnode *n, const json_t *v, const struct path *p,
+                    struct fr_error *err)
 {
-    const json_t *minl = json_object_get(sc, "minLength"), *maxl = json_object_get(sc, "maxLength");
-    const json_t *pat = json_object_get(sc, "pattern"), *fmt = json_object_get(sc, "format");
     const char *str = json_string_value(v);
     long cp = fr_utf8_length(str, json_string_length(v));
-    const regex_t *re;
 
     if (cp < 0)
         return fail(p, err, "is not valid UTF-8");
-    if (minl != NULL && cp < json_integer_value(minl))
+    if (n->minl != NULL && cp < json_integer_value(n->minl))
         return fail(p, err, "must be at least %lld characters",
-                    (long long)json_integer_value(minl));
-    if (maxl != NULL && cp > json_integer_value(maxl))
-        return fail(p, err, "must be at most %lld characters", (long long)json_integer_value(maxl));
-    re = pat != NULL ? find_pattern(s, pat) : NULL;
-    if (re != NULL && (strlen(str) != json_string_length(v) || regexec(re, str, 0, NULL, 0) != 0))
-        return fail(p, err, "must match pattern '%s'", json_string_value(pat));
-    if (fmt != NULL && !is_date_time(str))
+                    (long long)json_integer_value(n->minl));
+    if (n->maxl != NULL && cp > json_integer_value(n->maxl))
+        return fail(p, err, "must be at most %lld characters",
+                    (long long)json_integer_value(n->maxl));
+    if (n->re != NULL &&
+        (strlen(str) != json_string_length(v) || regexec(n->re, str, 0, NULL, 0) != 0))
+        return fail(p, err, "must match pattern '%s'", json_string_value(n->pat));
+    if (n->fmt != NULL && !is_date_time(str))
         return fail(p, err, "must be a UTC date-time like 2026-01-02T03:04:05Z");
     return 0;
 }
 
-static int v_number(const json_t *sc, const json_t *v, const struct path *p, struct fr_error *err)
+static int v_number(const struct cnode *n, const json_t *v, const struct path *p,
+                    struct fr_error *err)
 {
-    const json_t *min = json_object_get(sc, "minimum"), *max = json_object_get(sc, "maximum");
+    const json_t *min = n->min, *max = n->max;
     double x = json_number_value(v);
 
     /* compare integers as integers: doubles lose precision above 2^53 */
@@ -463,20 +556,18 @@ static int v_number(const json_t *sc, const json_t *v, const struct path *p, str
     return 0;
 }
 
-static int validate(const struct fr_schema *s, const json_t *sc, const json_t *v, struct path *p,
-                    struct fr_error *err);
+static int validate(const struct fr_schema *s, const struct cnode *n, const json_t *v,
+                    struct path *p, struct fr_error *err);
 
-static int v_object(const struct fr_schema *s, const json_t *sc, const json_t *v, struct path *p,
-                    struct fr_error *err)
+static int v_object(const struct fr_schema *s, const struct cnode *n, const json_t *v,
+                    struct path *p, struct fr_error *err)
 {
-    const json_t *req = json_object_get(sc, "required"), *props = json_object_get(sc, "properties");
-    int closed = json_is_false(json_object_get(sc, "additionalProperties"));
     const char *k;
     json_t *x;
     size_t i;
     int rc = 0;
 
-    json_array_foreach(req, i, x)
+    json_array_foreach(n->req, i, x)
     {
         if (json_object_get(v, json_string_value(x)) == NULL) {
             size_t old = path_push(p, json_string_value(x));
@@ -487,11 +578,11 @@ static int v_object(const struct fr_schema *s, const json_t *sc, const json_t *v
     }
     json_object_foreach((json_t *)(uintptr_t)v, k, x)
     {
-        const json_t *sub = json_object_get(props, k);
+        const json_t *sub = json_object_get(n->props, k);
         size_t old = path_push(p, k);
         if (sub != NULL)
-            rc = validate(s, sub, x, p, err);
-        else if (closed)
+            rc = validate(s, node_of(s, sub), x, p, err);
+        else if (n->closed)
             rc = fail(p, err, "property not allowed");
         path_pop(p, old);
         if (rc != 0)
@@ -500,29 +591,52 @@ static int v_object(const struct fr_schema *s, const json_t *sc, const json_t *v
     return 0;
 }
 
-static int validate(const struct fr_schema *s, const json_t *sc, const json_t *v, struct path *p,
-                    struct fr_error *err)
+/* The TY_ bits v satisfies (an integral real is an integer too, see is_type). */
+static unsigned type_bits(const json_t *v)
 {
-    const json_t *t = json_object_get(sc, "type"), *e = json_object_get(sc, "enum");
-    const json_t *items = json_object_get(sc, "items"), *x;
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        return TY_NULL;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return TY_BOOLEAN;
+    case JSON_OBJECT:
+        return TY_OBJECT;
+    case JSON_ARRAY:
+        return TY_ARRAY;
+    case JSON_STRING:
+        return TY_STRING;
+    case JSON_INTEGER:
+        return TY_NUMBER | TY_INTEGER;
+    case JSON_REAL:
+        return TY_NUMBER | (is_type(v, "integer") ? TY_INTEGER : 0);
+    }
+    return 0;
+}
+
+static int validate(const struct fr_schema *s, const struct cnode *n, const json_t *v,
+                    struct path *p, struct fr_error *err)
+{
+    const json_t *x;
     size_t i;
     int rc = 0;
 
-    if (t != NULL && (rc = v_type(t, v, p, err)) != 0)
+    if (n->type != NULL && (type_bits(v) & n->types) == 0 && (rc = v_type(n->type, v, p, err)) != 0)
         return rc;
-    if (e != NULL && (rc = v_enum(e, v, p, err)) != 0)
+    if (n->enumv != NULL && (rc = v_enum(n->enumv, v, p, err)) != 0)
         return rc;
     if (json_is_number(v))
-        return v_number(sc, v, p, err);
+        return v_number(n, v, p, err);
     if (json_is_string(v))
-        return v_string(s, sc, v, p, err);
+        return v_string(n, v, p, err);
     if (json_is_object(v))
-        return v_object(s, sc, v, p, err);
-    if (json_is_array(v) && items != NULL) {
+        return v_object(s, n, v, p, err);
+    if (json_is_array(v) && n->items != NULL) {
+        const struct cnode *in = node_of(s, n->items);
         json_array_foreach(v, i, x)
         {
             size_t old = path_push_index(p, i);
-            rc = validate(s, items, x, p, err);
+            rc = validate(s, in, x, p, err);
             path_pop(p, old);
             if (rc != 0)
                 return rc;
@@ -538,5 +652,5 @@ int fr_schema_validate(const struct fr_schema *s, const json_t *v, struct fr_err
     p.buf[0] = '\0';
     if (v == NULL)
         return fr_error_set(err, FR_ERR_DATA, "/: no value to validate");
-    return validate(s, s->root, v, &p, err);
+    return validate(s, node_of(s, s->root), v, &p, err);
 }

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,17 +96,35 @@ void proc_store_check_params(const struct proc_store_cfg *c, const struct proc_c
     pp->v[3] = pp->s[0];
 }
 
+/* The index of the id among n entries of stride bytes whose id pointer is at offset off,
+ * looking from *from on and wrapping: rows come back mostly in the order sent, so a pass
+ * over an answer is linear, not n x n. -1 when absent. Ids of a batch are unique. */
+static long find_id(const void *base, size_t n, size_t stride, size_t off, const char *id,
+                    size_t *from)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (*from + k) % n;
+        const char *have = *(const char *const *)((const char *)base + i * stride + off);
+        if (strcmp(have, id) == 0) {
+            *from = i + 1;
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
 void proc_store_check_parse(PGresult *res, const struct proc_claim_in *in, size_t n,
                             struct proc_claim_out *out)
 {
+    size_t from = 0;
+
     for (size_t i = 0; i < n; i++)
         memset(&out[i], 0, sizeof(out[i])), out[i].state = PROC_DROP;
     for (int r = 0; r < PQntuples(res); r++) {
-        const char *id = PQgetvalue(res, r, 0);
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(in[i].id, id) == 0)
-                out[i].state = PROC_CLAIMED;
-        }
+        long i = find_id(in, n, sizeof(*in), offsetof(struct proc_claim_in, id),
+                         PQgetvalue(res, r, 0), &from);
+        if (i >= 0)
+            out[i].state = PROC_CLAIMED;
     }
 }
 
@@ -257,14 +276,15 @@ int64_t proc_store_write_parse(PGresult *res, struct proc_result *r, size_t n)
 
     for (size_t i = 0; i < n; i++)
         r[i].written = r[i].changed = 0;
+    size_t from = 0;
+
     for (int row = 0; row < PQntuples(res); row++) {
-        const char *id = PQgetvalue(res, row, 0);
+        long i = find_id(r, n, sizeof(*r), offsetof(struct proc_result, id),
+                         PQgetvalue(res, row, 0), &from);
         history = strtoll(PQgetvalue(res, row, 2), NULL, 10);
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(r[i].id, id) == 0) {
-                r[i].written = 1;
-                r[i].changed = PQgetvalue(res, row, 1)[0] == 't';
-            }
+        if (i >= 0) {
+            r[i].written = 1;
+            r[i].changed = PQgetvalue(res, row, 1)[0] == 't';
         }
     }
     return history;

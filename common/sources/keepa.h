@@ -157,9 +157,9 @@ void fr_keepa_product_normalize_text(const json_t *entry, const struct fr_keepa_
  * unchanged product keeps its hash. 16 hex characters into out[17]. */
 int fr_keepa_content_hash(const json_t *payload, char out[17], struct fr_error *err);
 
-/* Compact text of a payload with sorted keys and reals written with 15 significant digits
- * ("12.3", not jansson's default "12.300000000000001"), for storing in jsonb; new string
- * (free() it). The content hash does not depend on it. */
+/* Compact text of a payload, keys in the order built and reals written with 15
+ * significant digits ("12.3", not jansson's default "12.300000000000001"), for storing
+ * in jsonb; new string (free() it). The content hash does not depend on it. */
 char *fr_keepa_payload_dump(const json_t *payload);
 
 /* ---- csv series ------------------------------------------------------------------ */

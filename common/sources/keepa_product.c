@@ -523,8 +523,9 @@ int fr_keepa_content_hash(const json_t *payload, char out[17], struct fr_error *
 
 char *fr_keepa_payload_dump(const json_t *payload)
 {
-    char *s = json_dumps(payload,
-                         JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    /* keys as built: jsonb orders them itself, and sorting each object cost 3% of the
+     * processor's time */
+    char *s = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 
     return s != NULL ? s : fr_xstrdup("null");
 }
