@@ -15,15 +15,20 @@
 #include "common/mem.h"
 #include "common/metrics.h"
 
-/* KEYS: target list, queued set. ARGV: ids. Pushes only ids not already queued. */
+/* KEYS: target list, queued set. ARGV: ids. Pushes only ids not already queued (the
+ * first of an id given twice). Redis is asked once for all of them, not twice an id:
+ * a call from Lua costs more than the work it does. */
 static struct fr_redis_script enqueue_lua = {.src =
-    "local added = 0\n"
-    "for _, id in ipairs(ARGV) do\n"
-    "  if redis.call('SADD', KEYS[2], id) == 1 then\n"
-    "    redis.call('RPUSH', KEYS[1], id); added = added + 1\n"
-    "  end\n"
+    "local seen = redis.call('SMISMEMBER', KEYS[2], unpack(ARGV))\n"
+    "local new, taken = {}, {}\n"
+    "for i, id in ipairs(ARGV) do\n"
+    "  if seen[i] == 0 and not taken[id] then taken[id] = true; new[#new + 1] = id end\n"
     "end\n"
-    "return added\n"};
+    "if #new > 0 then\n"
+    "  redis.call('SADD', KEYS[2], unpack(new))\n"
+    "  redis.call('RPUSH', KEYS[1], unpack(new))\n"
+    "end\n"
+    "return #new\n"};
 
 /* The id of a queue entry (a bare id, or JSON with a string "id"); nil for junk, which
  * the processor dead-letters. */
@@ -36,24 +41,36 @@ static struct fr_redis_script enqueue_lua = {.src =
     "end\n"
 
 /* KEYS: hot, queue, batch, batches set, holding. ARGV: max. An entry whose id a live
- * batch already holds (a duplicate pushed by hand) is dropped: that batch fetches it. */
+ * batch already holds (a duplicate pushed by hand) is dropped: that batch fetches it.
+ * The holders are read and written once a pop, not once an entry. */
 static struct fr_redis_script claim_lua = {.src = LUA_IDOF
     "local n = tonumber(ARGV[1])\n"
-    "local out = {}\n"
+    "local out, hold, alive = {}, {}, {}\n"
     "for _, q in ipairs({KEYS[1], KEYS[2]}) do\n"
     "  while #out < n do\n"
     "    local got = redis.call('LPOP', q, n - #out)\n"
     "    if not got then break end\n"
-    "    for _, v in ipairs(got) do\n"
-    "      local id = idof(v)\n"
-    "      local h = id and redis.call('HGET', KEYS[5], id)\n"
-    "      if not (h and h ~= KEYS[3] and redis.call('EXISTS', h) == 1) then\n"
-    "        if id then redis.call('HSET', KEYS[5], id, KEYS[3]) end\n"
+    "    local ids, want = {}, {}\n"
+    "    for i, v in ipairs(got) do\n"
+    "      ids[i] = idof(v)\n"
+    "      if ids[i] then want[#want + 1] = ids[i] end\n"
+    "    end\n"
+    "    local held = #want > 0 and redis.call('HMGET', KEYS[5], unpack(want)) or {}\n"
+    "    local k = 0\n"
+    "    for i, v in ipairs(got) do\n"
+    "      local h = false\n"
+    "      if ids[i] then k = k + 1; h = held[k] end\n"
+    "      if h and h ~= KEYS[3] and alive[h] == nil then\n"
+    "        alive[h] = redis.call('EXISTS', h) == 1\n"
+    "      end\n"
+    "      if not (h and h ~= KEYS[3] and alive[h]) then\n"
+    "        if ids[i] then hold[#hold + 1] = ids[i]; hold[#hold + 1] = KEYS[3] end\n"
     "        out[#out + 1] = v\n"
     "      end\n"
     "    end\n"
     "  end\n"
     "end\n"
+    "if #hold > 0 then redis.call('HSET', KEYS[5], unpack(hold)) end\n"
     "if #out > 0 then\n"
     "  redis.call('RPUSH', KEYS[3], unpack(out))\n"
     "  redis.call('SADD', KEYS[4], KEYS[3])\n"
@@ -61,17 +78,23 @@ static struct fr_redis_script claim_lua = {.src = LUA_IDOF
     "return out\n"};
 
 /* KEYS: batch, batches set, queued set, delayed, holding. ARGV: ndone, done ids..., then
- * (id, due) pairs for retries. */
+ * (id, due) pairs for retries. One call a key, not one an id. */
 static struct fr_redis_script ack_lua = {.src =
     "redis.call('DEL', KEYS[1])\n"
     "redis.call('SREM', KEYS[2], KEYS[1])\n"
     "local nd = tonumber(ARGV[1])\n"
-    "for i = 2, nd + 1 do\n"
-    "  redis.call('SREM', KEYS[3], ARGV[i]); redis.call('HDEL', KEYS[5], ARGV[i])\n"
+    "if nd > 0 then\n"
+    "  redis.call('SREM', KEYS[3], unpack(ARGV, 2, nd + 1))\n"
+    "  redis.call('HDEL', KEYS[5], unpack(ARGV, 2, nd + 1))\n"
     "end\n"
-    "for i = nd + 2, #ARGV, 2 do\n"
-    "  redis.call('ZADD', KEYS[4], ARGV[i + 1], ARGV[i])\n"
-    "  redis.call('SADD', KEYS[3], ARGV[i]); redis.call('HDEL', KEYS[5], ARGV[i])\n"
+    "if #ARGV > nd + 1 then\n"
+    "  local z, ids = {}, {}\n"
+    "  for i = nd + 2, #ARGV, 2 do\n"
+    "    z[#z + 1] = ARGV[i + 1]; z[#z + 1] = ARGV[i]; ids[#ids + 1] = ARGV[i]\n"
+    "  end\n"
+    "  redis.call('ZADD', KEYS[4], unpack(z))\n"
+    "  redis.call('SADD', KEYS[3], unpack(ids))\n"
+    "  redis.call('HDEL', KEYS[5], unpack(ids))\n"
     "end\n"
     "return 1\n"};
 
