@@ -187,9 +187,10 @@ int fr_keepa_decode_series_text(const char *text, size_t len, int type,
 
 struct fr_keepa_deal {
     char asin[16];
+    int32_t current_amazon, current_new; /* the listed prices, -1 when none */
     /* new reference: {asin, title, root_category, categories, image, current_amazon,
      * current_new, delta_pct_day, last_update, creation_date}; see
-     * schemas/keepa_deal.schema.json */
+     * schemas/keepa_deal.schema.json. NULL from fr_keepa_parse_deal_prices. */
     json_t *deal;
 };
 
@@ -203,6 +204,13 @@ struct fr_keepa_deal {
 int fr_keepa_parse_deals(const char *body, size_t len, struct fr_keepa_envelope *env,
                          struct fr_keepa_deal **out, size_t *n, size_t *skipped,
                          struct fr_error *err);
+
+/* The same for a caller that needs only each deal's asin and listed prices (the scout,
+ * which keeps no listing for this source): everything else of a deal is cut before
+ * parsing, so it is neither read nor checked, and deal is NULL. */
+int fr_keepa_parse_deal_prices(const char *body, size_t len, struct fr_keepa_envelope *env,
+                               struct fr_keepa_deal **out, size_t *n, size_t *skipped,
+                               struct fr_error *err);
 void fr_keepa_deals_free(struct fr_keepa_deal *d, size_t n);
 
 /* Decodes a deal "image" (int[] of ASCII codes) into the image URL; new string or NULL

@@ -524,9 +524,26 @@ static const struct fr_jsonprune_rule deal_prune[] = {
     {"deals.dr[].deltaPercent[]", NULL, 0, FR_KEEPA_CSV_AMAZON + 1, 0},
 };
 
-int fr_keepa_parse_deals(const char *body, size_t len, struct fr_keepa_envelope *env,
-                         struct fr_keepa_deal **out, size_t *n, size_t *skipped,
-                         struct fr_error *err)
+/* What fr_keepa_parse_deal_prices reads: the asin and the first prices. */
+static const char *const price_members[] = {"asin", "current"};
+static const struct fr_jsonprune_rule price_prune[] = {
+    {"deals.dr[]", price_members, sizeof(price_members) / sizeof(price_members[0]), 0, 0},
+    {"deals.dr[].current", NULL, 0, FR_KEEPA_CSV_NEW + 1, 0},
+};
+
+/* current[idx] when it is a price (an integer in 0..INT32_MAX), else -1. */
+static int32_t listed_price(const json_t *e, size_t idx)
+{
+    const json_t *v = json_array_get(json_object_get(e, "current"), idx);
+
+    return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= INT32_MAX
+               ? (int32_t)json_integer_value(v)
+               : -1;
+}
+
+static int parse_deals(const char *body, size_t len, struct fr_keepa_envelope *env,
+                       struct fr_keepa_deal **out, size_t *n, size_t *skipped, int docs,
+                       struct fr_error *err)
 {
     struct fr_keepa_envelope local;
     json_t *root, *deals, *dr;
@@ -539,9 +556,11 @@ int fr_keepa_parse_deals(const char *body, size_t len, struct fr_keepa_envelope 
         *skipped = 0;
     if (env == NULL)
         env = &local;
-    rc = load_body(body, len, "deal", deal_prune, sizeof(deal_prune) / sizeof(deal_prune[0]), NULL,
-                   NULL, env,
-                   &root, err);
+    rc = docs ? load_body(body, len, "deal", deal_prune, sizeof(deal_prune) / sizeof(deal_prune[0]),
+                          NULL, NULL, env, &root, err)
+              : load_body(body, len, "deal", price_prune,
+                          sizeof(price_prune) / sizeof(price_prune[0]), NULL, NULL, env, &root,
+                          err);
     if (rc != 0)
         return rc;
     deals = json_object_get(root, "deals");
@@ -560,7 +579,9 @@ int fr_keepa_parse_deals(const char *body, size_t len, struct fr_keepa_envelope 
                 continue;
             }
             fr_strlcpy((*out)[*n].asin, asin, sizeof((*out)[*n].asin));
-            (*out)[*n].deal = deal_json(e, asin);
+            (*out)[*n].current_amazon = listed_price(e, FR_KEEPA_CSV_AMAZON);
+            (*out)[*n].current_new = listed_price(e, FR_KEEPA_CSV_NEW);
+            (*out)[*n].deal = docs ? deal_json(e, asin) : NULL;
             (*n)++;
         }
     }
@@ -568,6 +589,20 @@ int fr_keepa_parse_deals(const char *body, size_t len, struct fr_keepa_envelope 
         *skipped = dropped;
     json_decref(root);
     return rc;
+}
+
+int fr_keepa_parse_deals(const char *body, size_t len, struct fr_keepa_envelope *env,
+                         struct fr_keepa_deal **out, size_t *n, size_t *skipped,
+                         struct fr_error *err)
+{
+    return parse_deals(body, len, env, out, n, skipped, 1, err);
+}
+
+int fr_keepa_parse_deal_prices(const char *body, size_t len, struct fr_keepa_envelope *env,
+                               struct fr_keepa_deal **out, size_t *n, size_t *skipped,
+                               struct fr_error *err)
+{
+    return parse_deals(body, len, env, out, n, skipped, 0, err);
 }
 
 void fr_keepa_deals_free(struct fr_keepa_deal *d, size_t n)

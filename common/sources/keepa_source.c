@@ -84,14 +84,16 @@ static int discover_request(void *state, const struct fr_src_position *at,
     return 0;
 }
 
-/* What a known item's payload is compared with: the deal's current prices. */
-static json_t *deal_signal(const json_t *deal)
+static json_t *price_or_null(int32_t v)
 {
-    json_t *amazon = json_object_get(deal, "current_amazon");
-    json_t *fresh = json_object_get(deal, "current_new");
+    return v >= 0 ? json_integer(v) : json_null();
+}
 
-    return json_pack("{sOsO}", "price_amazon", amazon ? amazon : json_null(), "price_new",
-                     fresh ? fresh : json_null());
+/* What a known item's payload is compared with: the deal's current prices. */
+static json_t *deal_signal(const struct fr_keepa_deal *d)
+{
+    return json_pack("{soso}", "price_amazon", price_or_null(d->current_amazon), "price_new",
+                     price_or_null(d->current_new));
 }
 
 static int discover_parse(void *state, const struct fr_src_answer *a, struct fr_src_page *page,
@@ -104,7 +106,8 @@ static int discover_parse(void *state, const struct fr_src_answer *a, struct fr_
 
     (void)state;
     memset(page, 0, sizeof(*page));
-    rc = fr_keepa_parse_deals(a->body, a->body_len, &env, &deals, &n, &skipped, err);
+    /* the listing itself is not kept (lim.signal_of_listing is 0): only the prices */
+    rc = fr_keepa_parse_deal_prices(a->body, a->body_len, &env, &deals, &n, &skipped, err);
     fr_keepa_budget_of(&env, budget);
     if (rc != 0)
         return rc;
@@ -114,9 +117,7 @@ static int discover_parse(void *state, const struct fr_src_answer *a, struct fr_
     page->last = n + skipped < FR_KEEPA_DEAL_PAGE;
     for (size_t i = 0; i < n; i++) {
         fr_strlcpy(page->recs[i].id, deals[i].asin, sizeof(page->recs[i].id));
-        page->recs[i].signal = deal_signal(deals[i].deal);
-        page->recs[i].doc = deals[i].deal;
-        deals[i].deal = NULL;
+        page->recs[i].signal = deal_signal(&deals[i]);
     }
     fr_keepa_deals_free(deals, n);
     return 0;

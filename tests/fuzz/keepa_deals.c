@@ -1,7 +1,8 @@
 /*
- * Fuzz target keepa_deals: a /deal response body through fr_keepa_parse_deals, as the
- * scout reads every page. Each deal returned must carry a valid ASIN and conform to
- * schemas/keepa_deal.schema.json, which describes exactly what the parser returns; a
+ * Fuzz target keepa_deals: a /deal response body through fr_keepa_parse_deals. Each deal
+ * returned must carry a valid ASIN and conform to schemas/keepa_deal.schema.json, which
+ * describes exactly what the parser returns; fr_keepa_parse_deal_prices (what the scout
+ * reads every page with) must find the same deals and prices when both read the body. A
  * broken promise aborts so libFuzzer keeps the input.
  */
 #include <jansson.h>
@@ -55,6 +56,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             broken(out[i].asin, "deal fails the keepa_deal schema", verr.msg);
         text = fr_keepa_payload_dump(out[i].deal);
         free(text);
+    }
+    {
+        /* the scout's lean parse: when both read the body, the same deals and prices */
+        struct fr_keepa_deal *lean = NULL;
+        size_t ln = 0, lskipped = 0;
+        int lrc = fr_keepa_parse_deal_prices((const char *)data, size, NULL, &lean, &ln, &lskipped,
+                                             NULL);
+        if (lrc != 0 && (lean != NULL || ln != 0))
+            broken("-", "failed lean parse", "left deals behind");
+        if (rc == 0 && lrc == 0) {
+            if (ln != n || lskipped != skipped)
+                broken("-", "lean parse", "other deals than the full parse");
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(lean[i].asin, out[i].asin) != 0 || lean[i].deal != NULL ||
+                    lean[i].current_amazon != out[i].current_amazon ||
+                    lean[i].current_new != out[i].current_new)
+                    broken(out[i].asin, "lean parse", "another asin or prices");
+        }
+        fr_keepa_deals_free(lean, ln);
     }
     fr_keepa_deals_free(out, n);
     return 0;

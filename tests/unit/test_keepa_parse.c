@@ -1149,3 +1149,47 @@ Test(keepa_seller, shapes)
     cr_assert_null(s);
     cr_assert(strstr(err.msg, "'sellers'") != NULL, "%s", err.msg);
 }
+
+/* The scout's lean parse: the same deals, skips and listed prices as the full parse
+ * (whose documents carry the prices as current_amazon/current_new), no documents. */
+Test(keepa_deal, prices_parse_matches_full_parse)
+{
+    size_t len;
+    char *pretty = slurp(DATA "deal_page.json", &len);
+    const char *bodies[] = {
+        pretty,
+        "{\"deals\":{\"dr\":[{\"asin\":\"B000000001\",\"current\":[100,-1,5]},5,"
+        "{\"asin\":\"B000000002\",\"current\":[2147483648,\"x\"],\"title\":\"t\"},"
+        "{\"asin\":\"bad\",\"current\":[1,2]},{\"asin\":\"B000000003\",\"current\":{}},"
+        "{\"asin\":\"B000000004\"}]},\"tokensLeft\":5}",
+        "{\"deals\":{}}", "{\"deals\":[]}", "not json"};
+
+    for (size_t b = 0; b < sizeof(bodies) / sizeof(bodies[0]); b++) {
+        struct fr_keepa_envelope e1, e2;
+        struct fr_keepa_deal *full, *lean;
+        struct fr_error err1 = {0}, err2 = {0};
+        size_t n1, n2, s1, s2;
+        int r1 = fr_keepa_parse_deals(bodies[b], strlen(bodies[b]), &e1, &full, &n1, &s1, &err1);
+        int r2 = fr_keepa_parse_deal_prices(bodies[b], strlen(bodies[b]), &e2, &lean, &n2, &s2,
+                                            &err2);
+
+        cr_assert_eq(r2, r1, "body %zu: %s / %s", b, err1.msg, err2.msg);
+        cr_assert_eq(n2, n1, "body %zu", b);
+        cr_assert_eq(s2, s1, "body %zu", b);
+        for (size_t i = 0; i < n1; i++) {
+            const json_t *a = json_object_get(full[i].deal, "current_amazon");
+            const json_t *nw = json_object_get(full[i].deal, "current_new");
+
+            cr_assert_str_eq(lean[i].asin, full[i].asin);
+            cr_assert_null(lean[i].deal);
+            cr_assert_eq(lean[i].current_amazon, json_is_integer(a) ? json_integer_value(a) : -1,
+                         "body %zu deal %zu", b, i);
+            cr_assert_eq(lean[i].current_new, json_is_integer(nw) ? json_integer_value(nw) : -1,
+                         "body %zu deal %zu", b, i);
+            cr_assert_eq(full[i].current_amazon, lean[i].current_amazon);
+        }
+        fr_keepa_deals_free(full, n1);
+        fr_keepa_deals_free(lean, n2);
+    }
+    free(pretty);
+}
