@@ -93,3 +93,29 @@ Test(queue, enqueue_claim_ack_keep_their_rules)
     fr_queue_batch_release(&b);
     fr_redis_close(&r);
 }
+
+/* More ids than one script call takes: the chunks add up, and an id repeated in a later
+ * chunk is not pushed twice. */
+Test(queue, enqueue_in_chunks_counts_each_id_once)
+{
+    static char names[1200][16];
+    const char *ids[1200];
+    struct fr_redis r;
+    struct fr_queue q;
+    struct fr_error err = {0};
+    char src[64], list[200];
+    size_t added = 0;
+
+    connect_or_fail(&r);
+    snprintf(src, sizeof(src), "%sc", itest_prefix());
+    fr_queue_init(&q, &r, src, "w1");
+    fr_queue_key(&q, "queue", list, sizeof(list));
+    for (int i = 0; i < 1200; i++) {
+        snprintf(names[i], sizeof(names[i]), "ID%d", i == 700 ? 3 : i);
+        ids[i] = names[i];
+    }
+    cr_assert_eq(fr_queue_enqueue(&q, ids, 1200, 0, &added, &err), 0, "%s", err.msg);
+    cr_assert_eq(added, 1199);
+    cr_assert_eq(int_reply(&r, "LLEN %s", list), 1199);
+    fr_redis_close(&r);
+}
