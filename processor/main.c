@@ -44,7 +44,8 @@ static const struct fr_opt opts[] = {
      C(dedupe_ms), "an id fetched within this is not fetched again when queued twice "
      "(unless the refresher re-queued it since)"},
     {"FRESHET_IDLE_POLL", "idle-poll", FR_OPT_DURATION, "200ms", 10, 60000, C(idle_ms),
-     "how often an empty queue is looked at again"},
+     "how often an empty queue is looked at again, at most (the first look comes 5 ms "
+     "after the queue ran dry, then twice as long each time)"},
     {"FRESHET_HEARTBEAT", "heartbeat", FR_OPT_DURATION, "5s", 100, 600000, C(heartbeat_ms),
      "heartbeat period; work of a worker silent for 3 periods is requeued"},
     {"FRESHET_RETRY_BASE", "retry-base", FR_OPT_DURATION, "2s", 1, 86400000, C(retry_base_ms),

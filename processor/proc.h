@@ -74,6 +74,7 @@ struct proc {
     const char *worker_id;
     struct proc_llm *llm; /* the analysis step; NULL when the source has none */
     int idle;        /* the last claim found nothing */
+    int64_t idle_wait_ms; /* the next wait on an empty queue (0: it just had work) */
     int exit_code;
     uint64_t rng;
     struct proc_stats stats;
@@ -127,6 +128,9 @@ enum { ITEM_PENDING = 0, ITEM_DONE, ITEM_RETRY };
  * concurrency is not spent on answers that could only wait (each costs a claim, a curl
  * handle and its first read). */
 #define PROC_ANSWERED_PER_CONN 4
+
+/* The first wait on a queue found empty (pump.c: next_idle_wait). */
+#define PROC_IDLE_FIRST_MS 5
 
 struct proc_batch {
     struct proc *p;

@@ -246,6 +246,20 @@ static int take_batch(struct proc *p)
     return 1;
 }
 
+/* How long to wait before looking at an empty queue again: PROC_IDLE_FIRST_MS after it
+ * last had work, doubling up to FRESHET_IDLE_POLL. A processor that starts before the
+ * scout's first page, or catches up with it, is back within a few milliseconds, and one
+ * left idle still asks Redis only every idle_ms. */
+static int64_t next_idle_wait(struct proc *p)
+{
+    int64_t wait = p->idle_wait_ms > 0 ? p->idle_wait_ms : PROC_IDLE_FIRST_MS;
+
+    if (wait > p->cfg->idle_ms)
+        wait = p->cfg->idle_ms;
+    p->idle_wait_ms = 2 * wait;
+    return wait;
+}
+
 void proc_pump_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct proc *p = arg;
@@ -283,9 +297,10 @@ void proc_pump_cb(evutil_socket_t fd, short what, void *arg)
             if (p->cfg->once && p->in_flight == 0)
                 proc_quit_when_idle(p);
             else
-                proc_pump_soon(p, p->cfg->idle_ms);
+                proc_pump_soon(p, next_idle_wait(p));
             return;
         }
         p->idle = 0;
+        p->idle_wait_ms = 0;
     }
 }

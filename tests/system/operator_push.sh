@@ -107,4 +107,24 @@ kill -TERM "$PROC"
 exits_within 10 "$PROC"
 expect_eq "processor daemon exits 0 on SIGTERM" 0 "$T_EXIT"
 
+# A queue that just ran dry is looked at again within milliseconds, then less and less
+# often, not only after a whole FRESHET_IDLE_POLL: an id pushed soon after a batch is
+# fetched at once.
+FRESHET_IDLE_POLL=3s FRESHET_HEARTBEAT=5s start_bg processor3 "$FRESHET_BIN/freshet-processor"
+PROC=$T_LAST_PID
+active_now() { [ "$(sql "SELECT status FROM items WHERE id = '$1'")" = active ]; }
+rcli RPUSH "$Q" B000000011 >/dev/null
+check "the first push becomes active" wait_for 20 bash -c \
+    "[ \"\$(psql -X -A -t -c \"SELECT status FROM items WHERE id = 'B000000011'\" '$DATABASE_URL')\" = active ]"
+sleep 0.3 # the batch is acknowledged and the queue found empty
+pushed=$(now_ms)
+rcli RPUSH "$Q" B000000012 >/dev/null
+until active_now B000000012 || [ $(( $(now_ms) - pushed )) -gt 10000 ]; do sleep 0.02; done
+took=$(( $(now_ms) - pushed ))
+echo "# an id pushed 0.3 s after a batch was active after $took ms (FRESHET_IDLE_POLL=3s, FRESHET_HEARTBEAT=5s)"
+expect_le "an id pushed soon after a batch is fetched well within FRESHET_IDLE_POLL (ms)" \
+    "$took" 1500
+kill -TERM "$PROC"
+exits_within 10 "$PROC"
+
 finish
