@@ -32,6 +32,12 @@ int64_t fr_json_int_or(const json_t *obj, const char *key, int64_t def);
 /* Appends a canonical (sorted keys, compact, UTF-8) serialisation of v to out. */
 int fr_json_dump_canonical(const json_t *v, struct fr_buf *out, struct fr_error *err);
 
+/* Compact text of v, members in the order built and reals with precision significant
+ * digits (0: 17), byte for byte what json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+ * JSON_REAL_PRECISION(precision)) writes, only faster; new string (free() it), NULL only
+ * when jansson too cannot write v. */
+char *fr_json_dump_compact(const json_t *v, int precision);
+
 /* 64-bit FNV-1a of the canonical form, as 16 hex chars into out[17]. */
 int fr_json_hash(const json_t *v, char out[17], struct fr_error *err);
 

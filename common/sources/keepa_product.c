@@ -525,7 +525,7 @@ char *fr_keepa_payload_dump(const json_t *payload)
 {
     /* keys as built: jsonb orders them itself, and sorting each object cost 3% of the
      * processor's time */
-    char *s = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    char *s = fr_json_dump_compact(payload, 15);
 
     return s != NULL ? s : fr_xstrdup("null");
 }

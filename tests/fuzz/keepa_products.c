@@ -2,9 +2,9 @@
  * Fuzz target keepa_products: a /product response body through fr_keepa_parse_products,
  * then every OK record through the rest of the processor's path: the keepa_product
  * schema (the normalizer promises its output conforms), the stored text
- * (fr_keepa_payload_dump, which must read back as JSON without a NUL PostgreSQL's jsonb
- * would refuse) and the content hash. A broken promise aborts, so libFuzzer keeps the
- * input as a crash like any sanitizer report.
+ * (fr_keepa_payload_dump, which must be jansson's own text and read back as JSON
+ * without a NUL PostgreSQL's jsonb would refuse) and the content hash. A broken promise
+ * aborts, so libFuzzer keeps the input as a crash like any sanitizer report.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -54,6 +54,14 @@ static void check_ok(const struct fr_keepa_product *p)
         broken(p->asin, "content hash is not reproducible", hash);
     /* read back without JSON_ALLOW_NUL: jansson then refuses "\u0000" as jsonb does */
     text = fr_keepa_payload_dump(p->payload);
+    {
+        /* the fast writer must write what jansson writes */
+        char *want =
+            json_dumps(p->payload, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+        if (want == NULL || strcmp(want, text) != 0)
+            broken(p->asin, "payload text differs from jansson's", text);
+        free(want);
+    }
     back = json_loads(text, JSON_REJECT_DUPLICATES, &je);
     if (back == NULL)
         broken(p->asin, "payload text is not json without NUL", je.text);

@@ -206,6 +206,97 @@ Test(json, hash_without_equals_hash_of_copy_less_members)
     }
 }
 
+/* A random JSON value for the writer tests: every kind, nested, strings with what needs
+ * escaping, UTF-8 and keys out of order, numbers at their edges. */
+static uint64_t rnd_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+static json_t *rnd_string(int key)
+{
+    static const char *const bits[] = {"a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\x01",
+                                       "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
+                                       "\xf0\x9f\x98\x80", "price_", "\b", "\f", "\r"};
+    char b[64] = "";
+    size_t n = rnd() % 6 + (key ? 1 : 0);
+
+    for (size_t i = 0; i < n; i++)
+        strcat(b, bits[rnd() % (sizeof(bits) / sizeof(bits[0]))]);
+    return json_string(b);
+}
+
+static json_t *rnd_value(int depth)
+{
+    static const double reals[] = {0.1,    -0.0,   1.5,     4.3,   123456789.123, 1e21,
+                                   1e-7,   5e-324, 1e300,   -2.5e-300, 100.0, 0.30000000000000004,
+                                   3.14159265358979, 1e15, 1e16, 1e17};
+    switch (rnd() % (depth > 3 ? 6 : 8)) {
+    case 0:
+        return json_integer((json_int_t)(rnd() % 2000000) - 1000000);
+    case 1:
+        return json_integer(rnd() % 3 == 0 ? INT64_MIN : rnd() % 2 ? INT64_MAX : 0);
+    case 2:
+        return json_real(reals[rnd() % (sizeof(reals) / sizeof(reals[0]))] *
+                         (rnd() % 2 ? 1 : -1));
+    case 3:
+        return rnd_string(0);
+    case 4:
+        return rnd() % 3 == 0 ? json_true() : rnd() % 2 ? json_false() : json_null();
+    case 5:
+        return json_real((double)(rnd() % 100000) / 7.0);
+    case 6: {
+        json_t *a = json_array();
+        for (size_t i = rnd() % 5; i > 0; i--)
+            json_array_append_new(a, rnd_value(depth + 1));
+        return a;
+    }
+    default: {
+        json_t *o = json_object();
+        for (size_t i = rnd() % 7; i > 0; i--) {
+            json_t *k = rnd_string(1);
+            json_object_set_new(o, json_string_value(k), rnd_value(depth + 1));
+            json_decref(k);
+        }
+        return o;
+    }
+    }
+}
+
+/* The writer must give jansson's bytes: payload texts and content hashes are compared
+ * with those stored by earlier versions. */
+Test(json, writer_writes_what_jansson_writes)
+{
+    for (int t = 0; t < 3000; t++) {
+        json_t *v = rnd_value(0);
+        int prec = t % 3 == 0 ? 15 : t % 3 == 1 ? 17 : 0;
+        char *mine = fr_json_dump_compact(v, prec);
+        char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+                                       JSON_REAL_PRECISION(prec ? prec : 17));
+        char *canon = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+        uint64_t h = 0xcbf29ce484222325ull;
+        char hex[17], got[17];
+
+        cr_assert_not_null(want);
+        cr_assert_str_eq(mine, want, "value %d", t);
+        for (const char *c = canon; *c; c++) {
+            h ^= (unsigned char)*c;
+            h *= 0x100000001b3ull;
+        }
+        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
+        cr_assert_eq(fr_json_hash(v, got, NULL), 0);
+        cr_assert_str_eq(got, hex, "value %d: %s", t, canon);
+        free(mine);
+        free(want);
+        free(canon);
+        json_decref(v);
+    }
+}
+
 Test(err, first_error_wins_and_prefix)
 {
     struct fr_error err = {0};
