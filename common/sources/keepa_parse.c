@@ -141,8 +141,7 @@ static int decode_ints(const int64_t *v, size_t m, size_t n, int type,
 int fr_keepa_decode_series(const json_t *arr, int type, struct fr_keepa_series *out,
                            struct fr_error *err)
 {
-    /* zeroed: gcc cannot see that only what was read is used */
-    int64_t small[256] = {0}, *v = small;
+    int64_t *v;
     size_t n, m = 0;
     int rc;
 
@@ -152,15 +151,13 @@ int fr_keepa_decode_series(const json_t *arr, int type, struct fr_keepa_series *
     if (!json_is_array(arr))
         return fr_error_set(err, FR_ERR_DATA, "is not an array");
     n = json_array_size(arr);
-    if (n > sizeof(small) / sizeof(small[0]))
-        v = fr_xmalloc(n * sizeof(*v));
+    v = fr_xmalloc((n ? n : 1) * sizeof(*v));
     while (m < n && json_is_integer(json_array_get(arr, m))) {
         v[m] = json_integer_value(json_array_get(arr, m));
         m++;
     }
     rc = decode_ints(v, m, n, type, out, err);
-    if (v != small)
-        free(v);
+    free(v);
     return rc;
 }
 
@@ -195,9 +192,8 @@ static size_t text_ws(const char *t, size_t len, size_t i)
 int fr_keepa_decode_series_text(const char *text, size_t len, int type,
                                 struct fr_keepa_series *out, struct fr_error *err)
 {
-    /* zeroed: gcc cannot see that only what was read is used */
-    int64_t small[256] = {0}, *v = small;
-    size_t n = 0, cap = sizeof(small) / sizeof(small[0]), i;
+    size_t n = 0, cap = len / 2 + 1, i; /* an element takes two bytes at least */
+    int64_t *v;
     json_t *arr;
     json_error_t je;
     int rc;
@@ -207,13 +203,11 @@ int fr_keepa_decode_series_text(const char *text, size_t len, int type,
     if (i < len && text[i] == '[') {
         i = text_ws(text, len, i + 1);
         if (i < len && text[i] == ']')
-            return decode_ints(v, 0, 0, type, out, err);
+            return decode_ints(NULL, 0, 0, type, out, err);
+        v = fr_xmalloc(cap * sizeof(*v));
         for (;;) {
-            if (n == cap) {
-                cap *= 2;
-                v = v == small ? memcpy(fr_xmalloc(cap * sizeof(*v)), small, sizeof(small))
-                               : fr_xrealloc(v, cap * sizeof(*v));
-            }
+            if (n == cap) /* cannot happen: each element and its comma take two bytes */
+                break;
             if (!text_int(text, len, &i, &v[n]))
                 break;
             n++;
@@ -224,16 +218,14 @@ int fr_keepa_decode_series_text(const char *text, size_t len, int type,
             }
             if (i < len && text[i] == ']' && text_ws(text, len, i + 1) == len) {
                 rc = decode_ints(v, n, n, type, out, err);
-                if (v != small)
-                    free(v);
+                free(v);
                 return rc;
             }
             break;
         }
+        free(v);
     }
     /* Not only integers: what jansson makes of it says what is wrong, as it always did. */
-    if (v != small)
-        free(v);
     arr = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (arr == NULL)
         return fr_error_set(err, FR_ERR_DATA, "is not valid json: %s", je.text);
