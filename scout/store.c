@@ -28,8 +28,10 @@ static const char page_sql[] =
      * the whole catalog due on every pass.) Each id is looked up by primary key (a
      * lateral lookup) and the update finds the rows by ctid: a plan that joined the
      * page with items, cached while the statistics said the table was empty, read
-     * every row of the source for each page (50 ms a page at 20,000 rows). */
-    "  SELECT input.id, input.doc, x.t FROM input CROSS JOIN LATERAL ("
+     * every row of the source for each page (50 ms a page at 20,000 rows). An id the
+     * insert just added is not looked up: this statement's snapshot cannot see it. */
+    "  SELECT input.id, input.doc, x.t FROM (SELECT * FROM input"
+    "    WHERE id NOT IN (SELECT id FROM ins)) input CROSS JOIN LATERAL ("
     "    SELECT i.ctid AS t FROM items i WHERE i.source = $1 AND i.id = input.id"
     "      AND CASE WHEN i.status = 'active' THEN i.next_update_due > now() ELSE false END"
     "      AND EXISTS (SELECT 1 FROM jsonb_each(input.signal) AS s(k, v)"
