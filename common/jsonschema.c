@@ -14,12 +14,15 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/minire.h"
 
 #define PATH_MAX_LEN 512
 
 struct pattern {
     const json_t *node; /* the "pattern" string it was compiled from */
     regex_t re;
+    int simple; /* mini matches it exactly: regexec is not needed */
+    struct fr_minire mini;
 };
 
 /* A schema object with its keywords looked up once, at load: validation visits every
@@ -29,7 +32,7 @@ struct cnode {
     unsigned types; /* TY_ bits of "type"; 0 when absent */
     const json_t *type, *enumv, *items, *minl, *maxl, *pat, *fmt, *min, *max, *req, *props;
     int closed; /* additionalProperties: false */
-    const regex_t *re;
+    const struct pattern *re;
 };
 
 struct fr_schema {
@@ -207,6 +210,7 @@ static int check_pattern(struct fr_schema *s, const json_t *v, const struct path
     s->pats = fr_xrealloc(s->pats, (s->npats + 1) * sizeof(*s->pats));
     s->pats[s->npats].node = v;
     s->pats[s->npats].re = re;
+    s->pats[s->npats].simple = fr_minire_compile(&s->pats[s->npats].mini, json_string_value(v));
     s->npats++;
     return 0;
 }
@@ -297,7 +301,7 @@ static size_t slot_of(const json_t *sc, size_t mask)
     return (size_t)(((uintptr_t)sc * 0x9E3779B97F4A7C15ull) >> 20) & mask;
 }
 
-static const regex_t *find_pattern(const struct fr_schema *s, const json_t *node);
+static const struct pattern *find_pattern(const struct fr_schema *s, const json_t *node);
 
 /* Fills each node's keywords and the address table, once every node is known. */
 static void compile(struct fr_schema *s)
@@ -508,11 +512,11 @@ static int is_date_time(const char *s)
     return s[i] == 'Z' && s[i + 1] == '\0';
 }
 
-static const regex_t *find_pattern(const struct fr_schema *s, const json_t *node)
+static const struct pattern *find_pattern(const struct fr_schema *s, const json_t *node)
 {
     for (size_t i = 0; i < s->npats; i++)
         if (s->pats[i].node == node)
-            return &s->pats[i].re;
+            return &s->pats[i];
     return NULL;
 }
 
@@ -531,7 +535,9 @@ static int v_string(const struct cnode *n, const json_t *v, const struct path *p
         return fail(p, err, "must be at most %lld characters",
                     (long long)json_integer_value(n->maxl));
     if (n->re != NULL &&
-        (strlen(str) != json_string_length(v) || regexec(n->re, str, 0, NULL, 0) != 0))
+        (strlen(str) != json_string_length(v) ||
+         !(n->re->simple ? fr_minire_match(&n->re->mini, str, json_string_length(v))
+                         : regexec(&n->re->re, str, 0, NULL, 0) == 0)))
         return fail(p, err, "must match pattern '%s'", json_string_value(n->pat));
     if (n->fmt != NULL && !is_date_time(str))
         return fail(p, err, "must be a UTC date-time like 2026-01-02T03:04:05Z");

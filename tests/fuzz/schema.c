@@ -4,9 +4,11 @@
  * validated against both embedded schemas, keepa_product and keepa_deal; a refusal must
  * come with a "<json pointer>: <what>" message. The raw bytes also go to
  * fr_utf8_length, checked against a decoder written from RFC 3629's table of
- * well-formed sequences.
+ * well-formed sequences, and through the schemas' patterns, where fr_minire must agree
+ * with regexec.
  */
 #include <jansson.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "common/err.h"
 #include "common/jsonschema.h"
 #include "common/mem.h"
+#include "common/minire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -80,11 +83,38 @@ static void check_utf8(const uint8_t *data, size_t size)
     }
 }
 
+/* The schemas' patterns, matched by fr_minire, must get regexec's answer on any bytes. */
+static void check_patterns(const uint8_t *data, size_t size)
+{
+    static const char *const pats[] = {
+        "^[A-Z0-9]{10}$", "^[A-Z0-9]{1,31}$", "^[^/]+/[^/]+$",
+        "^https://m\\.media-amazon\\.com/images/I/[A-Za-z0-9._+%-]+$"};
+    static struct fr_minire mini[4];
+    static regex_t re[4];
+    static int ready;
+    char *s = fr_xmalloc(size + 1);
+
+    if (!ready) {
+        for (int i = 0; i < 4; i++)
+            if (!fr_minire_compile(&mini[i], pats[i]) ||
+                regcomp(&re[i], pats[i], REG_EXTENDED | REG_NOSUB) != 0)
+                broken("pattern not taken", pats[i]);
+        ready = 1;
+    }
+    memcpy(s, data, size);
+    s[size] = '\0';
+    for (int i = 0; i < 4; i++)
+        if (fr_minire_match(&mini[i], s, strlen(s)) != (regexec(&re[i], s, 0, NULL, 0) == 0))
+            broken("minire and regexec disagree", pats[i]);
+    free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *v;
 
     check_utf8(data, size);
+    check_patterns(data, size);
     v = json_loadb((const char *)data, size, JSON_ALLOW_NUL | JSON_DECODE_ANY, NULL);
     if (v == NULL)
         return 0;
