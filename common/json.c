@@ -135,12 +135,14 @@ struct jw {
     uint64_t *fnv;
     int precision; /* of reals; jansson's default is 17 */
     int sort;      /* object members in key order (else as built) */
+    int failed;    /* an append was refused: the text is not whole */
 };
 
 static void jw_put(struct jw *w, const char *s, size_t n)
 {
     if (w->buf != NULL) {
-        fr_buf_append(w->buf, s, n);
+        if (fr_buf_append(w->buf, s, n) != 0)
+            w->failed = 1;
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -303,10 +305,10 @@ static int jw_value(struct jw *w, const json_t *v, int depth)
 char *fr_json_dump_compact(const json_t *v, int precision)
 {
     struct fr_buf b;
-    struct jw w = {&b, NULL, precision > 0 ? precision : 17, 0};
+    struct jw w = {&b, NULL, precision > 0 ? precision : 17, 0, 0};
 
-    fr_buf_init(&b, 1024);
-    if (v == NULL || jw_value(&w, v, 0) != 0) {
+    fr_buf_init(&b, 0); /* no limit: a record is as long as it is */
+    if (v == NULL || jw_value(&w, v, 0) != 0 || w.failed) {
         fr_buf_release(&b);
         return v == NULL ? NULL
                          : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
@@ -332,7 +334,7 @@ static int fnv_cb(const char *buffer, size_t size, void *data)
 static int fnv_dump(const json_t *v, uint64_t *h, struct fr_error *err)
 {
     uint64_t start = *h;
-    struct jw w = {NULL, h, 17, 1};
+    struct jw w = {NULL, h, 17, 1, 0};
 
     if (jw_value(&w, v, 0) == 0)
         return 0;

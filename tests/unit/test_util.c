@@ -222,9 +222,11 @@ static json_t *rnd_string(int key)
     static const char *const bits[] = {"a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\x01",
                                        "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
                                        "\xf0\x9f\x98\x80", "price_", "\b", "\f", "\r"};
-    char b[64] = "";
-    size_t n = rnd() % 6 + (key ? 1 : 0);
+    static char b[8192];
+    /* now and then a long one: a record's text runs past any first allocation */
+    size_t n = key ? rnd() % 6 + 1 : rnd() % 50 == 0 ? 1000 + rnd() % 500 : rnd() % 6;
 
+    b[0] = '\0';
     for (size_t i = 0; i < n; i++)
         strcat(b, bits[rnd() % (sizeof(bits) / sizeof(bits[0]))]);
     return json_string(b);
