@@ -1158,10 +1158,10 @@ Test(keepa_deal, prices_parse_matches_full_parse)
     char *pretty = slurp(DATA "deal_page.json", &len);
     const char *bodies[] = {
         pretty,
-        "{\"deals\":{\"dr\":[{\"asin\":\"B000000001\",\"current\":[100,-1,5]},5,"
-        "{\"asin\":\"B000000002\",\"current\":[2147483648,\"x\"],\"title\":\"t\"},"
-        "{\"asin\":\"bad\",\"current\":[1,2]},{\"asin\":\"B000000003\",\"current\":{}},"
-        "{\"asin\":\"B000000004\"}]},\"tokensLeft\":5}",
+        ("{\"deals\":{\"dr\":[{\"asin\":\"B000000001\",\"current\":[100,-1,5]},5,"
+         "{\"asin\":\"B000000002\",\"current\":[2147483648,\"x\"],\"title\":\"t\"},"
+         "{\"asin\":\"bad\",\"current\":[1,2]},{\"asin\":\"B000000003\",\"current\":{}},"
+         "{\"asin\":\"B000000004\"}]},\"tokensLeft\":5}"),
         "{\"deals\":{}}", "{\"deals\":[]}", "not json"};
 
     for (size_t b = 0; b < sizeof(bodies) / sizeof(bodies[0]); b++) {

@@ -182,8 +182,8 @@ Test(json, canonical_hash_ignores_key_order)
 Test(json, hash_without_equals_hash_of_copy_less_members)
 {
     static const char *const docs[] = {
-        "{\"zeta\":1,\"alpha\":{\"b\":[1,2.5,null],\"a\":\"x\\\"y\"},\"seller\":{\"id\":\"A\"},"
-        "\"mid\":true,\"last_update\":\"2026\",\"analysis\":{}}",
+        ("{\"zeta\":1,\"alpha\":{\"b\":[1,2.5,null],\"a\":\"x\\\"y\"},\"seller\":{\"id\":\"A\"},"
+         "\"mid\":true,\"last_update\":\"2026\",\"analysis\":{}}"),
         "{\"seller\":null}",
         "{}",
         "{\"k\\ney\":1,\"last_update\":2,\"\u00e9t\u00e9\":\"\u00fc\"}",
