@@ -138,17 +138,14 @@ struct jw {
     int failed;    /* an append was refused: the text is not whole */
 };
 
+static int fnv_cb(const char *buffer, size_t size, void *data);
+
 static void jw_put(struct jw *w, const char *s, size_t n)
 {
-    if (w->buf != NULL) {
-        if (fr_buf_append(w->buf, s, n) != 0)
-            w->failed = 1;
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        *w->fnv ^= (unsigned char)s[i];
-        *w->fnv *= FNV_PRIME;
-    }
+    if (w->buf == NULL)
+        fnv_cb(s, n, w->fnv);
+    else if (fr_buf_append(w->buf, s, n) != 0)
+        w->failed = 1;
 }
 
 static int jw_string(struct jw *w, const char *s, size_t n)
